@@ -1,0 +1,158 @@
+// One zod schema for every setting: environment variables plus the optional YAML file named by BI_SCIM_CONFIG.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const tokenList = z
+  .string()
+  .transform((raw) => raw.split(',').map((t) => t.trim()).filter((t) => t !== ''))
+  .pipe(
+    z
+      .array(
+        z.string().refine((t) => !t.startsWith('sha256:') || /^sha256:[0-9a-f]{64}$/i.test(t), {
+          message: 'a hashed token must be sha256: followed by 64 hex digits',
+        }),
+      )
+      .min(1, 'at least one token is required'),
+  );
+
+const groupMapping = z.object({
+  /** The IdP group's displayName (matched case-insensitively). */
+  idpGroup: z.string().min(1),
+  /** The existing BI group (Metabase) or role (Superset) it stands for. */
+  target: z.string().min(1),
+});
+
+/** The YAML file: everything that is a list or a table rather than one value. */
+export const fileSchema = z
+  .object({
+    groupMappings: z.array(groupMapping).default([]),
+    protectedUsers: z.array(z.string().min(1)).default([]),
+    superset: z
+      .object({
+        usernameTemplate: z.string().min(1).default('{userName}'),
+        groupMode: z.enum(['groups', 'roles']).default('groups'),
+        baselineRole: z.string().min(1).default('Gamma'),
+        hardDelete: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z
+  .object({
+    BI_SCIM_TARGET: z.enum(['metabase', 'superset']),
+    BI_SCIM_TARGET_URL: z.url({ protocol: /^https?$/ }),
+    BI_SCIM_TARGET_API_KEY: z.string().min(1).optional(),
+    BI_SCIM_TARGET_USERNAME: z.string().min(1).optional(),
+    BI_SCIM_TARGET_PASSWORD: z.string().min(1).optional(),
+    BI_SCIM_TOKENS: tokenList.optional(),
+    BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    BI_SCIM_HOST: z.string().min(1).default('0.0.0.0'),
+    BI_SCIM_PORT: port.default(8080),
+    BI_SCIM_METRICS_PORT: port.default(9090),
+    BI_SCIM_BASE_PATH: z
+      .string()
+      .regex(/^\/[A-Za-z0-9/_.-]*$/, 'must start with / and hold only path characters')
+      .transform((p) => p.replace(/\/+$/, '') || '/')
+      .default('/scim/v2'),
+    BI_SCIM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    BI_SCIM_CONFIG: z.string().min(1).optional(),
+    BI_SCIM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    BI_SCIM_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BI_SCIM_TARGET === 'superset' && !(env.BI_SCIM_TARGET_USERNAME && env.BI_SCIM_TARGET_PASSWORD)) {
+      ctx.addIssue({ code: 'custom', path: ['BI_SCIM_TARGET_USERNAME'], message: 'Superset needs BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD' });
+    }
+    if (env.BI_SCIM_TARGET === 'metabase' && !env.BI_SCIM_TARGET_API_KEY && !(env.BI_SCIM_TARGET_USERNAME && env.BI_SCIM_TARGET_PASSWORD)) {
+      ctx.addIssue({ code: 'custom', path: ['BI_SCIM_TARGET_API_KEY'], message: 'Metabase needs BI_SCIM_TARGET_API_KEY, or BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD' });
+    }
+  });
+
+export type FileConfig = z.infer<typeof fileSchema>;
+
+export interface Config {
+  target: {
+    kind: 'metabase' | 'superset';
+    url: string;
+    apiKey: string | null;
+    username: string | null;
+    password: string | null;
+  };
+  /** Accepted bearer tokens from the environment, plaintext or sha256:<hex>; more live in the store. */
+  tokens: string[];
+  redisUrl: string | null;
+  host: string;
+  port: number;
+  metricsPort: number;
+  basePath: string;
+  logLevel: string;
+  maxBodyBytes: number;
+  /** Requests per second accepted before answering 429; 0 turns the limit off. */
+  rateLimitRps: number;
+  groupMappings: FileConfig['groupMappings'];
+  protectedUsers: string[];
+  superset: FileConfig['superset'];
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((issue) => `${[prefix, ...issue.path].filter((p) => p !== '').join('.')}: ${issue.message}`);
+}
+
+function readConfigFile(path: string | undefined, problems: string[]): unknown {
+  if (!path) return {};
+  try {
+    return parseYaml(readFileSync(path, 'utf8')) ?? {};
+  } catch (err) {
+    problems.push(`BI_SCIM_CONFIG: cannot read ${path}: ${(err as Error).message}`);
+    return {};
+  }
+}
+
+/** Parses every setting at once and throws one ConfigError listing every problem. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const problems: string[] = [];
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('BI_SCIM_') && v !== ''));
+  const envResult = envSchema.safeParse(cleaned);
+  if (!envResult.success) problems.push(...describe('', envResult.error.issues));
+  const fileResult = fileSchema.safeParse(readConfigFile(cleaned.BI_SCIM_CONFIG, problems));
+  if (!fileResult.success) problems.push(...describe(`${cleaned.BI_SCIM_CONFIG}`, fileResult.error.issues));
+  if (!envResult.success || !fileResult.success || problems.length > 0) throw new ConfigError(problems);
+
+  const e = envResult.data;
+  const f = fileResult.data;
+  return {
+    target: {
+      kind: e.BI_SCIM_TARGET,
+      url: e.BI_SCIM_TARGET_URL.replace(/\/+$/, ''),
+      apiKey: e.BI_SCIM_TARGET_API_KEY ?? null,
+      username: e.BI_SCIM_TARGET_USERNAME ?? null,
+      password: e.BI_SCIM_TARGET_PASSWORD ?? null,
+    },
+    tokens: e.BI_SCIM_TOKENS ?? [],
+    redisUrl: e.BI_SCIM_REDIS_URL ?? null,
+    host: e.BI_SCIM_HOST,
+    port: e.BI_SCIM_PORT,
+    metricsPort: e.BI_SCIM_METRICS_PORT,
+    basePath: e.BI_SCIM_BASE_PATH,
+    logLevel: e.BI_SCIM_LOG_LEVEL,
+    maxBodyBytes: e.BI_SCIM_MAX_BODY_BYTES,
+    rateLimitRps: e.BI_SCIM_RATE_LIMIT_RPS,
+    groupMappings: f.groupMappings,
+    protectedUsers: f.protectedUsers,
+    superset: f.superset,
+  };
+}

@@ -1,0 +1,102 @@
+// The MappingStore port: bi-scim's own state beside the BI tool (attributes it cannot hold, meta, indexes, locks, tokens, audit).
+
+export type ResourceKind = 'User' | 'Group';
+
+/** What bi-scim keeps for one SCIM resource, keyed by the BI tool's id. */
+export interface StoredResource {
+  id: string;
+  kind: ResourceKind;
+  /** The SCIM attributes as the IdP last sent them (no id, no meta), returned exactly as sent. */
+  attributes: Record<string, unknown>;
+  created: string;
+  lastModified: string;
+  /** A DELETEd user: answers 404, but a later POST of the same userName revives this id. */
+  deleted?: boolean;
+}
+
+export interface ApiToken {
+  name: string;
+  /** Hex SHA-256 of the token; the token itself is never stored. */
+  sha256: string;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+export interface AuditEvent {
+  action: string;
+  resourceType: ResourceKind | 'Token';
+  resourceId: string | null;
+  outcome: 'success' | 'refused' | 'failed';
+  detail?: string;
+  requestId?: string;
+}
+
+export interface AuditEntry extends AuditEvent {
+  at: string;
+}
+
+export type IndexName = 'userName' | 'externalId' | 'displayName';
+
+/** Which attributes are indexed per kind; userName and displayName match case-insensitively (RFC 7643 §4.1.1). */
+const INDEXED: Record<ResourceKind, readonly IndexName[]> = {
+  User: ['userName', 'externalId'],
+  Group: ['displayName', 'externalId'],
+};
+const CASE_INSENSITIVE: ReadonlySet<IndexName> = new Set(['userName', 'displayName']);
+
+export function normalizeIndexValue(index: IndexName, value: string): string {
+  return CASE_INSENSITIVE.has(index) ? value.toLowerCase() : value;
+}
+
+/** The index entries a resource occupies, derived from its attributes; both store implementations use this. */
+export function indexEntries(resource: StoredResource): Array<[IndexName, string]> {
+  const entries: Array<[IndexName, string]> = [];
+  for (const index of INDEXED[resource.kind]) {
+    const value = resource.attributes[index];
+    if (typeof value === 'string' && value !== '') entries.push([index, normalizeIndexValue(index, value)]);
+  }
+  return entries;
+}
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** A lock could not be taken in time: another request is changing the same resource. */
+export class LockTimeoutError extends StoreError {
+  override name = 'LockTimeoutError';
+}
+
+export interface LockOptions {
+  /** How long to wait for the lock before giving up. */
+  waitMs?: number;
+  /** How long the lock lives if its holder dies. */
+  ttlMs?: number;
+}
+
+export interface MappingStore {
+  readonly kind: 'memory' | 'redis';
+
+  get(kind: ResourceKind, id: string): Promise<StoredResource | null>;
+  getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>>;
+  /** Writes the resource and moves its index entries (dropping the ones its previous version held). */
+  put(resource: StoredResource): Promise<void>;
+  remove(kind: ResourceKind, id: string): Promise<void>;
+  /** The id indexed under `value`, or null. userName and displayName compare case-insensitively. */
+  findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null>;
+
+  /** Runs `fn` while holding an exclusive lock on `key`, across replicas when the store is shared. */
+  withLock<T>(key: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
+
+  putToken(token: ApiToken): Promise<void>;
+  listTokens(): Promise<ApiToken[]>;
+  /** True when a token of that name existed. */
+  deleteToken(name: string): Promise<boolean>;
+
+  appendAudit(event: AuditEntry): Promise<void>;
+  /** The newest audit entries first. */
+  readAudit(limit: number): Promise<AuditEntry[]>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+// The Target port: what provisioning needs from a BI tool, in the neutral directory model.
+import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../directory.ts';
+
+/**
+ * Why a BI call failed, independent of the BI tool:
+ * - `not_found`, `conflict`, `invalid`, `forbidden`: the request cannot be applied as sent (the IdP's input).
+ * - `protected`: the BI tool refused to remove its last administrator or similar safety rule.
+ * - `unavailable`, `timeout`, `bad_gateway`, `auth`: the BI tool failed; the request may be retried.
+ */
+export type TargetErrorCode =
+  | 'not_found'
+  | 'conflict'
+  | 'invalid'
+  | 'forbidden'
+  | 'protected'
+  | 'auth'
+  | 'unavailable'
+  | 'timeout'
+  | 'bad_gateway';
+
+export class TargetError extends Error {
+  readonly code: TargetErrorCode;
+  /** The BI tool's HTTP status, when it answered. */
+  readonly upstreamStatus: number | null;
+
+  constructor(code: TargetErrorCode, message: string, upstreamStatus: number | null = null, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TargetError';
+    this.code = code;
+    this.upstreamStatus = upstreamStatus;
+  }
+}
+
+export interface Target {
+  readonly kind: 'metabase' | 'superset';
+
+  /** Throws TargetError when the BI tool is unreachable or the credentials are refused. */
+  checkHealth(): Promise<void>;
+  serviceAccount(): Promise<ServiceAccount>;
+
+  getUser(id: string): Promise<DirectoryUser | null>;
+  /** Exact, case-insensitive match on email, inactive people included. */
+  findUserByEmail(email: string): Promise<DirectoryUser | null>;
+  /** Exact, case-insensitive match on the BI login name (Superset); Metabase matches on email. */
+  findUserByUsername(username: string): Promise<DirectoryUser | null>;
+  /** Every person, inactive included, in a stable order (ascending id). */
+  listUsers(offset: number, limit: number): Promise<Page<DirectoryUser>>;
+  createUser(input: DirectoryUserInput): Promise<DirectoryUser>;
+  /** Applies only the keys present in `changes`; `current` is the state just read, so unchanged values are not re-sent. */
+  updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser>;
+  /** Deactivates or reactivates in place; memberships are kept. */
+  setUserActive(id: string, active: boolean): Promise<void>;
+  /** Hard delete; adapters that cannot throw TargetError('invalid'). */
+  deleteUser(id: string): Promise<void>;
+
+  /** Every group (or role), hidden ones included, in a stable order (ascending id). */
+  listGroups(): Promise<DirectoryGroup[]>;
+  getGroup(id: string): Promise<DirectoryGroup | null>;
+  findGroupByName(name: string): Promise<DirectoryGroup | null>;
+  createGroup(name: string): Promise<DirectoryGroup>;
+  renameGroup(id: string, name: string): Promise<DirectoryGroup>;
+  deleteGroup(id: string): Promise<void>;
+  /** Ids of the group's current members, read from the BI tool (never from a cache). */
+  listMembers(groupId: string): Promise<string[]>;
+  /** Idempotent: people already in the group are skipped. The caller holds the group's lock. */
+  addMembers(groupId: string, userIds: string[]): Promise<void>;
+  /** Idempotent: people not in the group are skipped. The caller holds the group's lock. */
+  removeMembers(groupId: string, userIds: string[]): Promise<void>;
+
+  close(): Promise<void>;
+}
