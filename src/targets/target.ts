@@ -56,7 +56,14 @@ export interface Target {
   /** Every group (or role), hidden ones included, in a stable order (ascending id). */
   listGroups(): Promise<DirectoryGroup[]>;
   getGroup(id: string): Promise<DirectoryGroup | null>;
+  /** A visible group by exact, case-insensitive name. */
   findGroupByName(name: string): Promise<DirectoryGroup | null>;
+  /**
+   * The existing BI group or role a configured mapping names (`groupMappings[].target`), hidden ones included:
+   * Metabase permission groups (e.g. Administrators); Superset roles (e.g. Admin, Alpha). Its id works with
+   * getGroup, listMembers, addMembers and removeMembers.
+   */
+  findMappingTarget(name: string): Promise<DirectoryGroup | null>;
   createGroup(name: string): Promise<DirectoryGroup>;
   renameGroup(id: string, name: string): Promise<DirectoryGroup>;
   deleteGroup(id: string): Promise<void>;
