@@ -1,0 +1,48 @@
+// Every failure becomes a SCIM error (RFC 7644 §3.12, design §2.8); only 5xx are logged as errors.
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from 'pino';
+import { ScimError, type ScimErrorCode } from '../scim/errors.ts';
+import { StoreError } from '../store/mapping-store.ts';
+import { TargetError, type TargetErrorCode } from '../targets/target.ts';
+import { scimJson } from './scim-json.ts';
+
+/** The BI tool's failures as gateway statuses (RFC 9110 §15.6) or the IdP's own input errors. */
+const TARGET_TO_SCIM: Record<TargetErrorCode, ScimErrorCode> = {
+  not_found: 'notFound',
+  conflict: 'uniqueness',
+  invalid: 'invalidValue',
+  forbidden: 'protectedPrincipal',
+  protected: 'protectedPrincipal',
+  auth: 'badGateway',
+  unavailable: 'unavailable',
+  timeout: 'gatewayTimeout',
+  bad_gateway: 'badGateway',
+};
+
+export function toScimError(err: unknown): ScimError {
+  if (err instanceof ScimError) return err;
+  if (err instanceof TargetError) {
+    const code = TARGET_TO_SCIM[err.code];
+    const retryAfter = code === 'unavailable' ? 5 : undefined;
+    return new ScimError(code, `${code === 'badGateway' || code === 'unavailable' || code === 'gatewayTimeout' ? 'The BI tool failed: ' : ''}${err.message}`, { retryAfter, cause: err });
+  }
+  if (err instanceof StoreError) return new ScimError('unavailable', 'The bi-scim store is unavailable; try again', { retryAfter: 5, cause: err });
+  return new ScimError('internal', 'Internal error', { cause: err });
+}
+
+export function renderError(c: Context, error: ScimError): Response {
+  if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
+  if (error.status === 401) c.header('WWW-Authenticate', 'Bearer realm="bi-scim"');
+  return scimJson(c, error.toJSON(), error.status as ContentfulStatusCode);
+}
+
+export function errorHandler(logger: Logger) {
+  return function handleError(err: Error, c: Context): Response {
+    const error = toScimError(err);
+    if (error.status >= 500) {
+      logger.error({ err, requestId: c.get('requestId'), status: error.status }, error.message);
+    }
+    return renderError(c, error);
+  };
+}

@@ -1,0 +1,49 @@
+// Which BI groups SCIM sees and under what name: shared by Group use cases and by the `groups` attribute of Users.
+import type { DirectoryGroup } from '../directory.ts';
+import type { ScimDoc } from '../scim/resources.ts';
+import type { StoredResource } from '../store/mapping-store.ts';
+import type { Provisioning, RequestContext } from './context.ts';
+
+/** Group names and hidden flags change rarely; a short-lived copy spares a BI call per rendered User. */
+const GROUP_LIST_TTL_MS = 10_000;
+const groupLists = new WeakMap<Provisioning, { at: number; groups: Promise<DirectoryGroup[]> }>();
+
+export function cachedGroupList(p: Provisioning): Promise<DirectoryGroup[]> {
+  const cached = groupLists.get(p);
+  if (cached && Date.now() - cached.at < GROUP_LIST_TTL_MS) return cached.groups;
+  const groups = p.target.listGroups();
+  groups.catch(() => groupLists.delete(p));
+  groupLists.set(p, { at: Date.now(), groups });
+  return groups;
+}
+
+export function forgetGroupList(p: Provisioning): void {
+  groupLists.delete(p);
+}
+
+/** A BI group is visible to SCIM when bi-scim manages it (a live record, mapped ones included) or it is not hidden. */
+export function isVisible(group: DirectoryGroup, record: StoredResource | undefined | null): boolean {
+  return record ? !record.deleted : !group.hidden;
+}
+
+/** The SCIM displayName: mapped groups keep the IdP's name, the others show the BI tool's own (it keeps case). */
+export function groupDisplayName(group: DirectoryGroup, record: StoredResource | undefined | null): string {
+  return record?.mappedTo ? String(record.attributes.displayName) : group.name;
+}
+
+export function location(ctx: RequestContext, kind: 'Users' | 'Groups', id: string): string {
+  return `${ctx.base}/${kind}/${encodeURIComponent(id)}`;
+}
+
+/** The read-only `groups` attribute of Users (RFC 7643 §4.1.2): visible direct groups with their names. */
+export async function userGroupRefs(p: Provisioning, ctx: RequestContext, groupIds: string[]): Promise<ScimDoc[]> {
+  if (groupIds.length === 0) return [];
+  const [groups, records] = await Promise.all([cachedGroupList(p), p.store.getMany('Group', groupIds)]);
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  return groupIds.flatMap((id) => {
+    const group = byId.get(id);
+    const record = records.get(id);
+    if (!group || !isVisible(group, record)) return [];
+    return [{ value: id, $ref: location(ctx, 'Groups', id), display: groupDisplayName(group, record), type: 'direct' }];
+  });
+}

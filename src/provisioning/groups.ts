@@ -1,0 +1,168 @@
+// Group use cases: list/search, get, create (or link a mapped BI group), replace, patch, delete; membership as deltas.
+import type { DirectoryGroup } from '../directory.ts';
+import { compareBy } from '../scim/attributes.ts';
+import { ScimError } from '../scim/errors.ts';
+import { equalityLookups, matchesFilter } from '../scim/filter.ts';
+import { pageOf, type ListQuery } from '../scim/list.ts';
+import { applyPatch, type PatchOperation } from '../scim/patch.ts';
+import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
+import type { StoredResource } from '../store/mapping-store.ts';
+import { audit, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { forgetGroupList, groupDisplayName, isVisible, location } from './group-view.ts';
+import { applyMembership, memberIds, splitMemberOperations } from './membership.ts';
+
+interface LoadedGroup {
+  group: DirectoryGroup;
+  record: StoredResource | null;
+}
+
+async function loadGroup(p: Provisioning, id: string): Promise<LoadedGroup> {
+  const [group, record] = await Promise.all([p.target.getGroup(id), p.store.get('Group', id)]);
+  if (!group || !isVisible(group, record)) throw new ScimError('notFound', `Group ${id} not found`);
+  return { group, record };
+}
+
+function renderGroup(ctx: RequestContext, { group, record }: LoadedGroup, members: string[] | null): ScimDoc {
+  const attributes: ScimDoc = { displayName: groupDisplayName(group, record) };
+  if (record?.attributes.externalId) attributes.externalId = record.attributes.externalId;
+  if (members) attributes.members = members.map((id) => ({ value: id, $ref: location(ctx, 'Users', id), type: 'direct' }));
+  const now = new Date().toISOString();
+  return renderResource('Group', attributes, {
+    id: group.id,
+    created: record?.created ?? now,
+    lastModified: record?.lastModified ?? now,
+    location: location(ctx, 'Groups', group.id),
+  });
+}
+
+/** Groups one of whose members an equality filter names: that person's own groups, one BI call. */
+async function groupIdsOfMember(p: Provisioning, query: ListQuery): Promise<Set<string> | null> {
+  const lookup = query.filter ? equalityLookups(query.filter).find((l) => l.attribute === 'members') : undefined;
+  if (!lookup) return null;
+  const user = await p.target.getUser(lookup.value);
+  return new Set(user?.groupIds ?? []);
+}
+
+/** `excludedAttributes=members` never loads members (design §2.10), unless the filter itself needs them. */
+export async function listGroups(p: Provisioning, ctx: RequestContext, query: ListQuery, withMembers: boolean): Promise<{ total: number; resources: ScimDoc[] }> {
+  const groups = await p.target.listGroups();
+  const records = await p.store.getMany('Group', groups.map((g) => g.id));
+  const memberOf = await groupIdsOfMember(p, query);
+  const loaded = groups
+    .map((group) => ({ group, record: records.get(group.id) ?? null }))
+    .filter(({ group, record }) => isVisible(group, record) && (!memberOf || memberOf.has(group.id)));
+  const filterNeedsMembers = !!query.filter && JSON.stringify(query.filter).toLowerCase().includes('"members"');
+  const render = async (l: LoadedGroup, members: boolean) => renderGroup(ctx, l, members ? await p.target.listMembers(l.group.id) : null);
+  if (!query.filter && !query.sortBy) {
+    const page = pageOf(loaded, query);
+    return { total: loaded.length, resources: await Promise.all(page.map((l) => render(l, withMembers))) };
+  }
+  let docs = await Promise.all(loaded.map((l) => render(l, withMembers || filterNeedsMembers)));
+  if (query.filter) docs = docs.filter((doc) => matchesFilter(doc, query.filter!));
+  if (query.sortBy) docs.sort(compareBy(query.sortBy, query.sortOrder));
+  return { total: docs.length, resources: pageOf(docs, query) };
+}
+
+export async function getGroup(p: Provisioning, ctx: RequestContext, id: string, withMembers: boolean): Promise<ScimDoc> {
+  const loaded = await loadGroup(p, id);
+  return renderGroup(ctx, loaded, withMembers ? await p.target.listMembers(id) : null);
+}
+
+/** An IdP group named in `groupMappings` links to the existing BI group or role instead of creating one (design §2.4). */
+async function createOrLink(p: Provisioning, name: string): Promise<{ group: DirectoryGroup; mappedTo?: string }> {
+  const mapping = p.options.groupMappings.find((m) => m.idpGroup.toLowerCase() === name.toLowerCase());
+  if (!mapping) {
+    if (await p.target.findGroupByName(name)) throw new ScimError('uniqueness', `A group named "${name}" already exists`);
+    return { group: await p.target.createGroup(name) };
+  }
+  const group = await p.target.findMappingTarget(mapping.target);
+  if (!group) throw new ScimError('invalidValue', `"${name}" is mapped to "${mapping.target}", which does not exist in the BI tool`);
+  const linked = await p.store.get('Group', group.id);
+  if (linked && !linked.deleted) throw new ScimError('uniqueness', `"${mapping.target}" is already linked to Group ${group.id}`);
+  return { group, mappedTo: mapping.target };
+}
+
+async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, previous: StoredResource | null, mappedTo?: string): Promise<StoredResource> {
+  const now = new Date().toISOString();
+  const attributes: ScimDoc = { displayName: doc.displayName };
+  if (doc.externalId) attributes.externalId = doc.externalId;
+  const record: StoredResource = { id: group.id, kind: 'Group', attributes, created: previous?.created ?? now, lastModified: now };
+  const mapped = mappedTo ?? previous?.mappedTo;
+  if (mapped) record.mappedTo = mapped;
+  await p.store.put(record);
+  forgetGroupList(p);
+  return record;
+}
+
+export async function createGroup(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
+  const doc = sanitizeResource('Group', body);
+  const name = doc.displayName as string;
+  return withResourceLock(p, `group:${name.toLowerCase()}`, async () => {
+    const indexed = await p.store.findId('Group', 'displayName', name);
+    if (indexed && (await p.target.getGroup(indexed))) throw new ScimError('uniqueness', `Group ${indexed} is already named "${name}"`);
+    const { group, mappedTo } = await createOrLink(p, name);
+    const record = await saveRecord(p, group, doc, null, mappedTo);
+    await audit(p, ctx, { action: mappedTo ? 'link' : 'create', resourceType: 'Group', resourceId: group.id, outcome: 'success', detail: mappedTo });
+    const members = await withResourceLock(p, `group:id:${group.id}`, () =>
+      applyMembership(p, ctx, group, { replaceWith: null, add: memberIds(doc.members), remove: [] }),
+    );
+    return renderGroup(ctx, { group, record }, members);
+  });
+}
+
+/** Mapped groups keep their BI name; others are renamed in the BI tool when the name really changes. */
+async function rename(p: Provisioning, loaded: LoadedGroup, name: string): Promise<DirectoryGroup> {
+  if (loaded.record?.mappedTo || name === loaded.group.name) return loaded.group;
+  const holder = await p.target.findGroupByName(name);
+  if (holder && holder.id !== loaded.group.id) throw new ScimError('uniqueness', `A group named "${name}" already exists`);
+  return p.target.renameGroup(loaded.group.id, name);
+}
+
+/** PUT /Groups: a body without `members` leaves members alone; `members: []` empties the group. */
+export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
+  const doc = sanitizeResource('Group', body);
+  return withResourceLock(p, `group:id:${id}`, async () => {
+    const loaded = await loadGroup(p, id);
+    const group = await rename(p, loaded, doc.displayName as string);
+    const record = await saveRecord(p, group, doc, loaded.record);
+    const members = await applyMembership(p, ctx, group, {
+      replaceWith: 'members' in doc ? memberIds(doc.members) : null,
+      add: [],
+      remove: [],
+    });
+    await audit(p, ctx, { action: 'replace', resourceType: 'Group', resourceId: id, outcome: 'success' });
+    return renderGroup(ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+  });
+}
+
+/** PATCH /Groups: membership operations become one delta against the BI tool; the rest patch the stored document. */
+export async function patchGroup(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[], wantBody: boolean): Promise<ScimDoc | null> {
+  return withResourceLock(p, `group:id:${id}`, async () => {
+    const loaded = await loadGroup(p, id);
+    const { memberDelta, otherOperations } = splitMemberOperations(operations);
+    const current = renderGroup(ctx, loaded, null);
+    const { resource, changed } = applyPatch(current, otherOperations);
+    let group = loaded.group;
+    let record = loaded.record;
+    if (changed) {
+      const doc = sanitizeResource('Group', resource);
+      group = await rename(p, loaded, doc.displayName as string);
+      record = await saveRecord(p, group, doc, loaded.record);
+    }
+    const members = await applyMembership(p, ctx, group, await memberDelta(() => p.target.listMembers(id)));
+    if (changed || members) await audit(p, ctx, { action: 'patch', resourceType: 'Group', resourceId: id, outcome: 'success' });
+    if (!wantBody) return null;
+    return renderGroup(ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+  });
+}
+
+/** Mapped groups are only unlinked: the BI group or role they stand for stays. */
+export async function deleteGroup(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
+  await withResourceLock(p, `group:id:${id}`, async () => {
+    const loaded = await loadGroup(p, id);
+    if (!loaded.record?.mappedTo) await p.target.deleteGroup(id);
+    await p.store.remove('Group', id);
+    forgetGroupList(p);
+    await audit(p, ctx, { action: loaded.record?.mappedTo ? 'unlink' : 'delete', resourceType: 'Group', resourceId: id, outcome: 'success' });
+  });
+}

@@ -1,0 +1,203 @@
+// User use cases: list/search, get, create, replace, patch, delete — each the fewest BI calls that can answer it.
+import type { DirectoryUser } from '../directory.ts';
+import { compareBy } from '../scim/attributes.ts';
+import { ScimError } from '../scim/errors.ts';
+import { equalityLookups, matchesFilter } from '../scim/filter.ts';
+import { pageOf, type ListQuery } from '../scim/list.ts';
+import { applyPatch, type PatchOperation } from '../scim/patch.ts';
+import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
+import type { StoredResource } from '../store/mapping-store.ts';
+import { TargetError } from '../targets/target.ts';
+import { audit, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { renderUser, toDirectoryInput } from './user-docs.ts';
+
+/** Filters that cannot be pushed down are evaluated over at most this many people. */
+const MAX_SCAN = 50_000;
+const SCAN_PAGE = 500;
+
+interface Loaded {
+  user: DirectoryUser;
+  record: StoredResource | null;
+}
+
+async function load(p: Provisioning, id: string): Promise<Loaded> {
+  const [user, record] = await Promise.all([p.target.getUser(id), p.store.get('User', id)]);
+  if (!user || record?.deleted) throw new ScimError('notFound', `User ${id} not found`);
+  return { user, record };
+}
+
+async function renderMany(p: Provisioning, ctx: RequestContext, users: DirectoryUser[]): Promise<ScimDoc[]> {
+  const records = await p.store.getMany('User', users.map((u) => u.id));
+  const live = users.filter((u) => !records.get(u.id)?.deleted);
+  return Promise.all(live.map((u) => renderUser(p, ctx, u, records.get(u.id))));
+}
+
+/** People an equality filter can name directly (design §2.9), or null when the filter needs a scan. */
+async function candidates(p: Provisioning, query: ListQuery): Promise<DirectoryUser[] | null> {
+  const lookup = query.filter ? equalityLookups(query.filter).find((l) => l.attribute !== 'members' && l.attribute !== 'displayName') : undefined;
+  if (!lookup) return null;
+  const byId = async (id: string | null) => (id ? p.target.getUser(id) : null);
+  let user: DirectoryUser | null = null;
+  switch (lookup.attribute) {
+    case 'id':
+      user = await byId(lookup.value);
+      break;
+    case 'externalId':
+      user = await byId(await p.store.findId('User', 'externalId', lookup.value));
+      break;
+    case 'userName':
+      // The index is bi-scim's; without it (a new or flushed store) the BI login name still finds the person.
+      user = (await byId(await p.store.findId('User', 'userName', lookup.value))) ?? (await p.target.findUserByUsername(lookup.value));
+      break;
+    case 'emails':
+      user = await p.target.findUserByEmail(lookup.value);
+      break;
+  }
+  return user ? [user] : [];
+}
+
+async function scanAll(p: Provisioning): Promise<DirectoryUser[]> {
+  const users: DirectoryUser[] = [];
+  for (let offset = 0; offset < MAX_SCAN; offset += SCAN_PAGE) {
+    const page = await p.target.listUsers(offset, SCAN_PAGE);
+    users.push(...page.items);
+    if (page.items.length < SCAN_PAGE || users.length >= page.total) return users;
+  }
+  throw new ScimError('tooMany', `The filter would scan more than ${MAX_SCAN} users; filter on userName, externalId, id or emails`);
+}
+
+export async function listUsers(p: Provisioning, ctx: RequestContext, query: ListQuery): Promise<{ total: number; resources: ScimDoc[] }> {
+  if (!query.filter && !query.sortBy) {
+    const page = await p.target.listUsers(query.startIndex - 1, query.count);
+    return { total: page.total, resources: query.count === 0 ? [] : await renderMany(p, ctx, page.items) };
+  }
+  const people = (await candidates(p, query)) ?? (await scanAll(p));
+  let docs = await renderMany(p, ctx, people);
+  if (query.filter) docs = docs.filter((doc) => matchesFilter(doc, query.filter!));
+  if (query.sortBy) docs.sort(compareBy(query.sortBy, query.sortOrder));
+  return { total: docs.length, resources: pageOf(docs, query) };
+}
+
+export async function getUser(p: Provisioning, ctx: RequestContext, id: string): Promise<ScimDoc> {
+  const { user, record } = await load(p, id);
+  return renderUser(p, ctx, user, record);
+}
+
+/** The service account, configured break-glass people and (BI-enforced) the last admin stay active. */
+async function refuseIfProtected(p: Provisioning, ctx: RequestContext, user: DirectoryUser, action: string): Promise<void> {
+  const account = await serviceAccountOf(p.target);
+  const names = [user.email, user.username].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  const breakGlass = p.options.protectedUsers.some((n) => names.includes(n.toLowerCase()));
+  if (account.userId !== user.id && !breakGlass) return;
+  const why = breakGlass ? 'a protected break-glass account' : "bi-scim's own service account";
+  await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'refused', detail: why });
+  throw new ScimError('protectedPrincipal', `User ${user.id} is ${why} and cannot be deactivated or deleted via SCIM`);
+}
+
+async function checkUserNameFree(p: Provisioning, userName: string, ownId: string | null): Promise<void> {
+  const holder = await p.store.findId('User', 'userName', userName);
+  if (holder && holder !== ownId && (await p.target.getUser(holder)) && !(await p.store.get('User', holder))?.deleted) {
+    throw new ScimError('uniqueness', `userName "${userName}" is already taken by User ${holder}`);
+  }
+}
+
+/**
+ * Makes the BI tool hold `doc` and stores it. Inactive people cannot be edited in Metabase, so their changes
+ * wait in the store and are written when they are reactivated (design §2.3: reactivation is in place).
+ */
+async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, action: string): Promise<ScimDoc> {
+  let user = loaded.user;
+  const active = typeof doc.active === 'boolean' ? doc.active : user.active;
+  if (!active && user.active) await refuseIfProtected(p, ctx, user, action);
+  const input = toDirectoryInput(p, doc);
+  try {
+    if (active && !user.active) {
+      await p.target.setUserActive(user.id, true);
+      user = { ...user, active: true };
+    }
+    if (user.active) user = await p.target.updateUser(user, input);
+    if (!active && user.active) {
+      await p.target.setUserActive(user.id, false);
+      user = { ...user, active: false };
+    }
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'protected') {
+      await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'refused', detail: err.message });
+    }
+    throw err;
+  }
+  const now = new Date().toISOString();
+  const record: StoredResource = { id: user.id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? user.created ?? now, lastModified: now };
+  await p.store.put(record);
+  await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'success' });
+  return renderUser(p, ctx, await refreshed(p, user), record);
+}
+
+/** After membership-affecting writes (reactivation) the person's groups are read again. */
+async function refreshed(p: Provisioning, user: DirectoryUser): Promise<DirectoryUser> {
+  return (await p.target.getUser(user.id)) ?? user;
+}
+
+/**
+ * POST /Users. A person DELETEd earlier, or deactivated and known to bi-scim, with the same userName or email
+ * is revived in place with the same id (design §2.3); anyone else holding them is a 409.
+ */
+export async function createUser(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
+  const doc = sanitizeResource('User', body);
+  const userName = doc.userName as string;
+  return withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
+    const input = toDirectoryInput(p, doc);
+    const indexed = await p.store.findId('User', 'userName', userName);
+    const existing =
+      (indexed ? await p.target.getUser(indexed) : null) ??
+      (await p.target.findUserByEmail(input.email)) ??
+      (input.username ? await p.target.findUserByUsername(input.username) : null);
+    if (existing) {
+      const record = await p.store.get('User', existing.id);
+      const revivable = record?.deleted || (record && !existing.active);
+      if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${userName}"`);
+      return write(p, ctx, { user: existing, record: { ...record, deleted: false } }, doc, 'revive');
+    }
+    const user = await p.target.createUser(input);
+    return write(p, ctx, { user, record: null }, doc, 'create');
+  });
+}
+
+export async function replaceUser(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
+  const doc = sanitizeResource('User', body);
+  return withResourceLock(p, `user:id:${id}`, async () => {
+    const loaded = await load(p, id);
+    await checkUserNameFree(p, doc.userName as string, id);
+    return write(p, ctx, loaded, doc, 'replace');
+  });
+}
+
+export async function patchUser(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[]): Promise<ScimDoc> {
+  return withResourceLock(p, `user:id:${id}`, async () => {
+    const loaded = await load(p, id);
+    const current = await renderUser(p, ctx, loaded.user, loaded.record);
+    const { resource, changed } = applyPatch(current, operations);
+    if (!changed) return current;
+    const doc = sanitizeResource('User', resource);
+    if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
+    return write(p, ctx, loaded, doc, 'patch');
+  });
+}
+
+/** DELETE /Users: deactivate and tombstone (design §2.3); a hard delete only where configured and possible. */
+export async function deleteUser(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
+  await withResourceLock(p, `user:id:${id}`, async () => {
+    const { user, record } = await load(p, id);
+    await refuseIfProtected(p, ctx, user, 'delete');
+    if (p.options.hardDelete) {
+      await p.target.deleteUser(id);
+      await p.store.remove('User', id);
+    } else {
+      if (user.active) await p.target.setUserActive(id, false);
+      const now = new Date().toISOString();
+      const attributes = record?.attributes ?? sanitizeResource('User', await renderUser(p, ctx, user, null));
+      await p.store.put({ id, kind: 'User', attributes, created: record?.created ?? now, lastModified: now, deleted: true });
+    }
+    await audit(p, ctx, { action: 'delete', resourceType: 'User', resourceId: id, outcome: 'success' });
+  });
+}
