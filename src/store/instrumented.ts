@@ -1,0 +1,37 @@
+// Wraps any MappingStore to count failed operations and time lock waits, without touching either implementation.
+import type { Metrics } from '../http/metrics.ts';
+import type { MappingStore } from './mapping-store.ts';
+
+export function instrumentStore(store: MappingStore, metrics: Metrics): MappingStore {
+  const counted = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await fn(...args);
+      } catch (err) {
+        metrics.storeError(operation);
+        throw err;
+      }
+    };
+  return {
+    kind: store.kind,
+    get: counted('get', store.get.bind(store)),
+    getMany: counted('getMany', store.getMany.bind(store)),
+    put: counted('put', store.put.bind(store)),
+    remove: counted('remove', store.remove.bind(store)),
+    findId: counted('findId', store.findId.bind(store)),
+    withLock: (key, fn, options) => {
+      const asked = performance.now();
+      return counted('withLock', store.withLock.bind(store))(key, () => {
+        metrics.lockWait((performance.now() - asked) / 1000);
+        return fn();
+      }, options);
+    },
+    putToken: counted('putToken', store.putToken.bind(store)),
+    listTokens: counted('listTokens', store.listTokens.bind(store)),
+    deleteToken: counted('deleteToken', store.deleteToken.bind(store)),
+    appendAudit: counted('appendAudit', store.appendAudit.bind(store)),
+    readAudit: counted('readAudit', store.readAudit.bind(store)),
+    ping: counted('ping', store.ping.bind(store)),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,170 @@
+// The in-memory MappingStore: the embedded default for a single replica and for tests; state ends with the process.
+import {
+  indexEntries,
+  LockTimeoutError,
+  normalizeIndexValue,
+  type ApiToken,
+  type AuditEntry,
+  type IndexName,
+  type LockOptions,
+  type MappingStore,
+  type ResourceKind,
+  type StoredResource,
+} from './mapping-store.ts';
+
+export const MEMORY_AUDIT_CAP = 10_000;
+const DEFAULT_LOCK_WAIT_MS = 10_000;
+const DEFAULT_LOCK_TTL_MS = 30_000;
+
+const recordKey = (kind: ResourceKind, id: string) => `${kind}:${id}`;
+const indexKey = (kind: ResourceKind, index: IndexName, value: string) => `${kind}:${index}:${value}`;
+
+interface Waiter {
+  ttlMs: number;
+  grant(token: symbol): void;
+}
+
+interface HeldLock {
+  token: symbol;
+  expiry: NodeJS.Timeout;
+  waiters: Waiter[];
+}
+
+/**
+ * Per-key FIFO locks with the Redis lock's semantics: a waiter gives up after waitMs, and a lock whose holder
+ * never finishes expires after ttlMs, after which the late holder's release changes nothing.
+ */
+class LocalLocks {
+  #held = new Map<string, HeldLock>();
+
+  acquire(key: string, waitMs: number, ttlMs: number): Promise<symbol> {
+    const lock = this.#held.get(key);
+    if (!lock) return Promise.resolve(this.#grant(key, [], ttlMs));
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        ttlMs,
+        grant: (token) => {
+          clearTimeout(timer);
+          resolve(token);
+        },
+      };
+      const timer = setTimeout(() => {
+        lock.waiters.splice(lock.waiters.indexOf(waiter), 1);
+        reject(new LockTimeoutError(`Lock "${key}" is still held after ${waitMs} ms`));
+      }, waitMs);
+      lock.waiters.push(waiter);
+    });
+  }
+
+  release(key: string, token: symbol): void {
+    const lock = this.#held.get(key);
+    if (!lock || lock.token !== token) return;
+    clearTimeout(lock.expiry);
+    const next = lock.waiters.shift();
+    if (!next) {
+      this.#held.delete(key);
+      return;
+    }
+    next.grant(this.#grant(key, lock.waiters, next.ttlMs));
+  }
+
+  #grant(key: string, waiters: Waiter[], ttlMs: number): symbol {
+    const token = Symbol(key);
+    const expiry = setTimeout(() => this.release(key, token), ttlMs);
+    expiry.unref();
+    this.#held.set(key, { token, expiry, waiters });
+    return token;
+  }
+}
+
+export class MemoryStore implements MappingStore {
+  readonly kind = 'memory' as const;
+  /** Records and tokens are kept JSON-encoded, as in Redis, so callers never share objects with the store. */
+  #records = new Map<string, string>();
+  #index = new Map<string, string>();
+  #tokens = new Map<string, string>();
+  #audit: string[] = [];
+  #locks = new LocalLocks();
+
+  async get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
+    return this.#read(kind, id);
+  }
+
+  async getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>> {
+    const found = new Map<string, StoredResource>();
+    for (const id of ids) {
+      const resource = this.#read(kind, id);
+      if (resource) found.set(id, resource);
+    }
+    return found;
+  }
+
+  /** Reads and writes with no await in between, so concurrent puts of one id cannot strand index entries. */
+  async put(resource: StoredResource): Promise<void> {
+    const previous = this.#read(resource.kind, resource.id);
+    this.#dropIndexEntries(previous);
+    for (const [index, value] of indexEntries(resource)) this.#index.set(indexKey(resource.kind, index, value), resource.id);
+    this.#records.set(recordKey(resource.kind, resource.id), JSON.stringify(resource));
+  }
+
+  async remove(kind: ResourceKind, id: string): Promise<void> {
+    this.#dropIndexEntries(this.#read(kind, id));
+    this.#records.delete(recordKey(kind, id));
+  }
+
+  async findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null> {
+    return this.#index.get(indexKey(kind, index, normalizeIndexValue(index, value))) ?? null;
+  }
+
+  async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    const { waitMs = DEFAULT_LOCK_WAIT_MS, ttlMs = DEFAULT_LOCK_TTL_MS } = options;
+    const token = await this.#locks.acquire(key, waitMs, ttlMs);
+    try {
+      return await fn();
+    } finally {
+      this.#locks.release(key, token);
+    }
+  }
+
+  async putToken(token: ApiToken): Promise<void> {
+    this.#tokens.set(token.name, JSON.stringify(token));
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    return [...this.#tokens.keys()].sort().map((name) => JSON.parse(this.#tokens.get(name)!) as ApiToken);
+  }
+
+  async deleteToken(name: string): Promise<boolean> {
+    return this.#tokens.delete(name);
+  }
+
+  async appendAudit(event: AuditEntry): Promise<void> {
+    this.#audit.push(JSON.stringify(event));
+    if (this.#audit.length > MEMORY_AUDIT_CAP) this.#audit.splice(0, this.#audit.length - MEMORY_AUDIT_CAP);
+  }
+
+  async readAudit(limit: number): Promise<AuditEntry[]> {
+    const count = Math.max(0, Math.floor(limit));
+    if (count === 0) return [];
+    return this.#audit.slice(-count).reverse().map((json) => JSON.parse(json) as AuditEntry);
+  }
+
+  async ping(): Promise<void> {}
+
+  /** Nothing to release: lock expiry timers are unref'd and hold no process open. */
+  async close(): Promise<void> {}
+
+  #read(kind: ResourceKind, id: string): StoredResource | null {
+    const json = this.#records.get(recordKey(kind, id));
+    return json === undefined ? null : (JSON.parse(json) as StoredResource);
+  }
+
+  /** Drops what `previous` indexed, except entries another resource has claimed since. */
+  #dropIndexEntries(previous: StoredResource | null): void {
+    if (!previous) return;
+    for (const [index, value] of indexEntries(previous)) {
+      const key = indexKey(previous.kind, index, value);
+      if (this.#index.get(key) === previous.id) this.#index.delete(key);
+    }
+  }
+}

@@ -1,0 +1,273 @@
+// The MappingStore contract: every store implementation runs this one suite and must pass all of it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  LockTimeoutError,
+  StoreError,
+  type ApiToken,
+  type AuditEntry,
+  type MappingStore,
+  type ResourceKind,
+  type StoredResource,
+} from '../../src/store/mapping-store.ts';
+
+const CREATED = '2025-03-01T10:00:00.000Z';
+
+function resource(kind: ResourceKind, id: string, attributes: Record<string, unknown>, extra: Partial<StoredResource> = {}): StoredResource {
+  return { id, kind, attributes, created: CREATED, lastModified: CREATED, ...extra };
+}
+
+const token = (name: string, sha256: string): ApiToken => ({ name, sha256, createdAt: CREATED, expiresAt: null });
+
+const audit = (n: number): AuditEntry => ({
+  at: `2025-03-01T10:00:${String(n).padStart(2, '0')}.000Z`,
+  action: 'user.create',
+  resourceType: 'User',
+  resourceId: String(n),
+  outcome: 'success',
+});
+
+export function describeStoreContract(name: string, makeStore: () => Promise<MappingStore>): void {
+  describe(`${name} store (MappingStore contract)`, () => {
+    let store: MappingStore;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    describe('resources', () => {
+      it('returns null for an id it never stored', async () => {
+        expect(await store.get('User', 'missing')).toBeNull();
+      });
+
+      it('returns a stored resource exactly as written, nested attributes and flags included', async () => {
+        const alice = resource('User', '7', {
+          userName: 'Alice@Example.com',
+          name: { givenName: 'Alice', familyName: 'Liddell' },
+          emails: [{ value: 'alice@example.com', primary: true }],
+          'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { department: 'Wonderland' },
+        });
+        const admins = resource('Group', '3', { displayName: 'bi-admins' }, { mappedTo: 'Administrators' });
+        await store.put(alice);
+        await store.put(admins);
+        expect(await store.get('User', '7')).toEqual(alice);
+        expect(await store.get('Group', '3')).toEqual(admins);
+      });
+
+      it('hands out copies: changing a returned object does not change what is stored', async () => {
+        await store.put(resource('User', '1', { userName: 'alice', title: 'Queen' }));
+        const copy = await store.get('User', '1');
+        copy!.attributes.title = 'Knave';
+        expect((await store.get('User', '1'))!.attributes.title).toBe('Queen');
+      });
+
+      it('replaces the whole record on a second put', async () => {
+        await store.put(resource('User', '1', { userName: 'alice', title: 'Queen' }));
+        const replaced = resource('User', '1', { userName: 'alice' }, { lastModified: '2025-03-02T00:00:00.000Z' });
+        await store.put(replaced);
+        expect(await store.get('User', '1')).toEqual(replaced);
+      });
+
+      it('getMany returns the stored ids only, keyed by id, and nothing for an empty list', async () => {
+        await store.put(resource('User', '1', { userName: 'alice' }));
+        await store.put(resource('User', '2', { userName: 'bob' }));
+        const found = await store.getMany('User', ['2', 'nobody', '1']);
+        expect([...found.keys()].sort()).toEqual(['1', '2']);
+        expect(found.get('2')!.attributes.userName).toBe('bob');
+        expect((await store.getMany('User', [])).size).toBe(0);
+      });
+
+      it('keeps Users and Groups apart even when their ids and names coincide', async () => {
+        await store.put(resource('User', '5', { userName: 'shared', externalId: 'ext-5' }));
+        await store.put(resource('Group', '5', { displayName: 'shared', externalId: 'ext-g5' }));
+        expect((await store.get('User', '5'))!.attributes).toEqual({ userName: 'shared', externalId: 'ext-5' });
+        expect((await store.getMany('Group', ['5'])).get('5')!.kind).toBe('Group');
+        expect(await store.findId('Group', 'externalId', 'ext-5')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'ext-g5')).toBeNull();
+        await store.remove('User', '5');
+        expect(await store.get('Group', '5')).not.toBeNull();
+        expect(await store.findId('Group', 'displayName', 'SHARED')).toBe('5');
+      });
+
+      it('removes the record and its index entries, and ignores an unknown id', async () => {
+        await store.put(resource('User', '1', { userName: 'alice', externalId: 'okta-1' }));
+        await store.remove('User', '1');
+        await store.remove('User', 'never-stored');
+        expect(await store.get('User', '1')).toBeNull();
+        expect(await store.findId('User', 'userName', 'alice')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'okta-1')).toBeNull();
+      });
+
+      it('keeps a tombstoned user findable by userName so a later POST revives the same id', async () => {
+        const tombstone = resource('User', '9', { userName: 'Gone@Example.com' }, { deleted: true });
+        await store.put(tombstone);
+        expect(await store.get('User', '9')).toEqual(tombstone);
+        expect(await store.findId('User', 'userName', 'gone@example.com')).toBe('9');
+      });
+    });
+
+    describe('indexes', () => {
+      it('finds userName and Group displayName case-insensitively, yet stores the original case', async () => {
+        await store.put(resource('User', '1', { userName: 'Alice@Example.COM' }));
+        await store.put(resource('Group', '2', { displayName: 'BI Analysts' }));
+        expect(await store.findId('User', 'userName', 'alice@example.com')).toBe('1');
+        expect(await store.findId('User', 'userName', 'ALICE@EXAMPLE.COM')).toBe('1');
+        expect(await store.findId('Group', 'displayName', 'bi analysts')).toBe('2');
+        expect((await store.get('User', '1'))!.attributes.userName).toBe('Alice@Example.COM');
+      });
+
+      it('matches externalId exactly (case-sensitive, RFC 7643 §3.1)', async () => {
+        await store.put(resource('User', '1', { userName: 'alice', externalId: '00uAbC' }));
+        expect(await store.findId('User', 'externalId', '00uAbC')).toBe('1');
+        expect(await store.findId('User', 'externalId', '00uabc')).toBeNull();
+      });
+
+      it('moves index entries on rename: the old values are gone, the new ones found', async () => {
+        await store.put(resource('User', '1', { userName: 'alice', externalId: 'okta-1' }));
+        await store.put(resource('User', '1', { userName: 'Alice.Smith', externalId: 'okta-2' }));
+        expect(await store.findId('User', 'userName', 'alice')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'okta-1')).toBeNull();
+        expect(await store.findId('User', 'userName', 'alice.smith')).toBe('1');
+        expect(await store.findId('User', 'externalId', 'okta-2')).toBe('1');
+      });
+
+      it('keeps the entry when a rename only changes case', async () => {
+        await store.put(resource('User', '1', { userName: 'alice' }));
+        await store.put(resource('User', '1', { userName: 'ALICE' }));
+        expect(await store.findId('User', 'userName', 'Alice')).toBe('1');
+      });
+
+      it('drops the entry of an attribute the new version no longer has', async () => {
+        await store.put(resource('Group', '4', { displayName: 'ops', externalId: 'azure-4' }));
+        await store.put(resource('Group', '4', { displayName: 'ops' }));
+        expect(await store.findId('Group', 'externalId', 'azure-4')).toBeNull();
+        expect(await store.findId('Group', 'displayName', 'ops')).toBe('4');
+      });
+
+      it('leaves an entry another resource has claimed when the previous holder renames or goes away', async () => {
+        await store.put(resource('User', '1', { userName: 'alice' }));
+        await store.put(resource('User', '2', { userName: 'Alice' }));
+        await store.put(resource('User', '1', { userName: 'alice.old' }));
+        expect(await store.findId('User', 'userName', 'alice')).toBe('2');
+        await store.remove('User', '1');
+        expect(await store.findId('User', 'userName', 'alice')).toBe('2');
+      });
+
+      it('leaves only the winning name indexed when renames of one resource race', async () => {
+        await store.put(resource('User', '1', { userName: 'start' }));
+        const names = Array.from({ length: 20 }, (_, n) => `name-${n}`);
+        await Promise.all(names.map((userName) => store.put(resource('User', '1', { userName }))));
+        const final = (await store.get('User', '1'))!.attributes.userName;
+        const indexed = [];
+        for (const userName of ['start', ...names]) {
+          if ((await store.findId('User', 'userName', userName)) === '1') indexed.push(userName);
+        }
+        expect(indexed).toEqual([final]);
+      });
+    });
+
+    describe('locks', () => {
+      it("passes the function's result through", async () => {
+        expect(await store.withLock('user:alice', async () => ({ id: '1' }))).toEqual({ id: '1' });
+      });
+
+      it('serialises holders of one key, so 20 concurrent read-yield-write increments lose nothing', async () => {
+        let counter = 0;
+        const increment = () =>
+          store.withLock('counter', async () => {
+            const seen = counter;
+            await sleep(2);
+            counter = seen + 1;
+          });
+        await Promise.all(Array.from({ length: 20 }, increment));
+        expect(counter).toBe(20);
+      });
+
+      it("passes the function's error through and releases the lock", async () => {
+        const failure = new Error('BI tool refused');
+        await expect(store.withLock('group:7', async () => Promise.reject(failure))).rejects.toBe(failure);
+        await expect(store.withLock('group:7', async () => 'next', { waitMs: 200 })).resolves.toBe('next');
+      });
+
+      it('fails a waiter with LockTimeoutError once waitMs passes while the lock is held', async () => {
+        const holder = store.withLock('group:1', () => sleep(700, 'holder done'));
+        await sleep(20);
+        const started = performance.now();
+        const waiterError = await store.withLock('group:1', async () => 'never', { waitMs: 150 }).then(() => null, (err: unknown) => err);
+        const waited = performance.now() - started;
+        expect(waiterError).toBeInstanceOf(LockTimeoutError);
+        expect(waiterError).toBeInstanceOf(StoreError);
+        expect(waited).toBeGreaterThanOrEqual(140);
+        expect(waited).toBeLessThan(600);
+        expect(await holder).toBe('holder done');
+      });
+
+      it('does not make holders of different keys wait for each other', async () => {
+        const holder = store.withLock('group:1', () => sleep(500));
+        await sleep(20);
+        await expect(store.withLock('group:2', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
+        await holder;
+      });
+
+      it('expires a lock after ttlMs, and the late holder cannot release its successor', async () => {
+        const order: string[] = [];
+        const stuck = store.withLock('user:bob', async () => {
+          await sleep(800);
+          order.push('stuck holder finished');
+        }, { ttlMs: 200 });
+        await sleep(20);
+        const successor = store.withLock('user:bob', async () => {
+          order.push('successor entered');
+          await sleep(900);
+        }, { waitMs: 3_000 });
+        await stuck;
+        await sleep(50);
+        await expect(store.withLock('user:bob', async () => 'too early', { waitMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
+        await successor;
+        expect(order).toEqual(['successor entered', 'stuck holder finished']);
+      });
+    });
+
+    describe('tokens', () => {
+      it('lists tokens sorted by name and overwrites a token of the same name', async () => {
+        expect(await store.listTokens()).toEqual([]);
+        await store.putToken(token('okta', 'a'.repeat(64)));
+        await store.putToken(token('entra', 'b'.repeat(64)));
+        await store.putToken({ ...token('okta', 'c'.repeat(64)), expiresAt: '2026-01-01T00:00:00.000Z' });
+        expect(await store.listTokens()).toEqual([
+          token('entra', 'b'.repeat(64)),
+          { ...token('okta', 'c'.repeat(64)), expiresAt: '2026-01-01T00:00:00.000Z' },
+        ]);
+      });
+
+      it('deletes a token, answering true only when it existed', async () => {
+        await store.putToken(token('okta', 'a'.repeat(64)));
+        expect(await store.deleteToken('okta')).toBe(true);
+        expect(await store.deleteToken('okta')).toBe(false);
+        expect(await store.deleteToken('never')).toBe(false);
+        expect(await store.listTokens()).toEqual([]);
+      });
+    });
+
+    describe('audit', () => {
+      it('reads nothing from an empty trail, and nothing for a limit of 0', async () => {
+        expect(await store.readAudit(10)).toEqual([]);
+        await store.appendAudit(audit(1));
+        expect(await store.readAudit(0)).toEqual([]);
+      });
+
+      it('returns the newest entries first, at most limit of them, exactly as appended', async () => {
+        const refused: AuditEntry = { ...audit(4), outcome: 'refused', detail: 'protected principal', requestId: 'req-4' };
+        for (const entry of [audit(1), audit(2), audit(3), refused]) await store.appendAudit(entry);
+        expect(await store.readAudit(2)).toEqual([refused, audit(3)]);
+        expect((await store.readAudit(100)).map((entry) => entry.resourceId)).toEqual(['4', '3', '2', '1']);
+      });
+    });
+
+    it('answers ping while healthy', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,31 @@
+// The in-memory store: the MappingStore contract, its audit cap, and its selection by the factory.
+import { describe, expect, it } from 'vitest';
+import { createStore, MEMORY_STORE_WARNING } from '../../src/store/index.ts';
+import { MEMORY_AUDIT_CAP, MemoryStore } from '../../src/store/memory.ts';
+import { describeStoreContract } from './contract.ts';
+
+describeStoreContract('memory', async () => new MemoryStore());
+
+describe('memory store', () => {
+  it('keeps only the newest 10,000 audit entries', async () => {
+    const store = new MemoryStore();
+    const total = MEMORY_AUDIT_CAP + 5;
+    for (let n = 1; n <= total; n++) {
+      await store.appendAudit({ at: new Date(n).toISOString(), action: 'user.patch', resourceType: 'User', resourceId: String(n), outcome: 'success' });
+    }
+    const trail = await store.readAudit(total);
+    expect(trail).toHaveLength(10_000);
+    expect(trail[0].resourceId).toBe(String(total));
+    expect(trail.at(-1)!.resourceId).toBe('6');
+  });
+
+  it('is what the factory builds without a Redis URL, with a warning that it suits one replica only', async () => {
+    const warnings: string[] = [];
+    const store = await createStore({ redisUrl: null, logger: { warn: (msg) => warnings.push(msg) } });
+    expect(store.kind).toBe('memory');
+    expect(warnings).toEqual([MEMORY_STORE_WARNING]);
+    expect(MEMORY_STORE_WARNING).toMatch(/single replica/);
+    expect(MEMORY_STORE_WARNING).toMatch(/on restart/);
+    await store.close();
+  });
+});

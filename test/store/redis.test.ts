@@ -1,0 +1,170 @@
+// The Redis store: the MappingStore contract against a real Redis, its key layout and round trips, and outages.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createStore } from '../../src/store/index.ts';
+import { StoreError, type MappingStore, type StoredResource } from '../../src/store/mapping-store.ts';
+import { startRedis, type RunningRedis } from '../support/redis-server.ts';
+import { describeStoreContract } from './contract.ts';
+
+const FAILS_WITHIN_MS = 2_500;
+const uniquePrefix = () => `bi-scim-test:${randomUUID()}:`;
+
+function recordingLogger() {
+  const lines: string[] = [];
+  return { lines, warn: (msg: string) => lines.push(msg), error: (_obj: unknown, msg?: string) => lines.push(msg ?? '') };
+}
+
+const user = (id: string, userName: string, externalId?: string): StoredResource => ({
+  id,
+  kind: 'User',
+  attributes: externalId ? { userName, externalId } : { userName },
+  created: '2025-03-01T10:00:00.000Z',
+  lastModified: '2025-03-01T10:00:00.000Z',
+});
+
+/** How long `work` takes to settle, and what it rejected with (null when it resolved). */
+async function timed(work: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = performance.now();
+  const error = await work().then(() => null, (err: unknown) => err);
+  return { error, ms: performance.now() - started };
+}
+
+/** Polls ping until the store answers again; bounded to 50 tries over about 10 s. */
+async function waitForRecovery(store: MappingStore): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await store.ping().then(() => true, () => false)) return;
+    await sleep(200);
+  }
+  throw new Error('the store did not reconnect within 10 s after Redis came back');
+}
+
+describeStoreContract('redis', () =>
+  createStore({ redisUrl: inject('redisUrl'), logger: recordingLogger(), keyPrefix: uniquePrefix() }),
+);
+
+describe('redis store on the wire', () => {
+  let redis: RunningRedis;
+  let raw: Redis;
+  let store: MappingStore;
+  const prefix = uniquePrefix();
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    raw = new Redis(redis.url);
+    store = await createStore({ redisUrl: redis.url, logger: recordingLogger(), keyPrefix: prefix });
+    await store.ping();
+  });
+  afterAll(async () => {
+    await store?.close();
+    raw?.disconnect();
+    await redis?.stop();
+  });
+
+  const commandCalls = async (command: string): Promise<number> => {
+    const stats = await raw.info('commandstats');
+    return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+  };
+
+  it('lays keys out under its prefix: JSON records, their index entries, a token hash, an audit stream', async () => {
+    await store.put(user('1', 'Alice@Example.com', 'okta-1'));
+    await store.putToken({ name: 'okta', sha256: 'f'.repeat(64), createdAt: '2025-03-01T10:00:00.000Z', expiresAt: null });
+    await store.appendAudit({ at: '2025-03-01T10:00:00.000Z', action: 'user.create', resourceType: 'User', resourceId: '1', outcome: 'success' });
+    expect((await raw.keys(`${prefix}*`)).sort()).toEqual([
+      `${prefix}User:1`,
+      `${prefix}audit`,
+      `${prefix}idx:User:externalId:okta-1`,
+      `${prefix}idx:User:userName:alice@example.com`,
+      `${prefix}idxof:User:1`,
+      `${prefix}tokens`,
+    ]);
+    expect(JSON.parse((await raw.get(`${prefix}User:1`))!)).toEqual(user('1', 'Alice@Example.com', 'okta-1'));
+    expect(await raw.get(`${prefix}idx:User:userName:alice@example.com`)).toBe('1');
+    expect(JSON.parse((await raw.get(`${prefix}idxof:User:1`))!)).toEqual([
+      `${prefix}idx:User:userName:alice@example.com`,
+      `${prefix}idx:User:externalId:okta-1`,
+    ]);
+    expect(await raw.type(`${prefix}tokens`)).toBe('hash');
+    expect(await raw.type(`${prefix}audit`)).toBe('stream');
+  });
+
+  it('holds a lock as one expiring key under its prefix and deletes it on release', async () => {
+    const seenInside = await store.withLock('user:alice', async () => raw.pttl(`${prefix}lock:user:alice`), { ttlMs: 5_000 });
+    expect(seenInside).toBeGreaterThan(0);
+    expect(seenInside).toBeLessThanOrEqual(5_000);
+    expect(await raw.exists(`${prefix}lock:user:alice`)).toBe(0);
+  });
+
+  it('fetches many records in a single MGET, not one GET per id', async () => {
+    const ids = Array.from({ length: 50 }, (_, n) => `m${n}`);
+    for (const id of ids.slice(0, 25)) await store.put(user(id, `user-${id}`));
+    const [mgetBefore, getBefore] = [await commandCalls('mget'), await commandCalls('get')];
+    const found = await store.getMany('User', ids);
+    expect(found.size).toBe(25);
+    expect(await commandCalls('mget')).toBe(mgetBefore + 1);
+    expect(await commandCalls('get')).toBe(getBefore);
+  });
+
+  it('appends audit entries with XADD MAXLEN ~ 100000, so the stream stays near its cap', async () => {
+    const monitor = await raw.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+    const xadd = () => seen.find((args) => args[0].toLowerCase() === 'xadd');
+    try {
+      await store.appendAudit({ at: '2025-03-01T10:00:01.000Z', action: 'token.delete', resourceType: 'Token', resourceId: null, outcome: 'success' });
+      for (let attempt = 0; attempt < 40 && !xadd(); attempt++) await sleep(50);
+    } finally {
+      monitor.disconnect();
+    }
+    expect(xadd()!.slice(1, 7)).toEqual([`${prefix}audit`, 'MAXLEN', '~', '100000', '*', 'data']);
+  });
+});
+
+describe('redis store when Redis goes away', () => {
+  it('rejects promptly with StoreError while Redis is down, and reconnects by itself when it returns', async () => {
+    const first = await startRedis();
+    const logger = recordingLogger();
+    const store = await createStore({ redisUrl: first.url, logger, keyPrefix: uniquePrefix() });
+    let second: RunningRedis | undefined;
+    try {
+      await store.put(user('1', 'alice'));
+      await first.stop();
+
+      const whileDown = [
+        () => store.get('User', '1'),
+        () => store.ping(),
+        () => store.withLock('user:alice', async () => 'ran', { waitMs: 5_000 }),
+      ];
+      for (const attempt of whileDown) {
+        const { error, ms } = await timed(attempt);
+        expect(error).toBeInstanceOf(StoreError);
+        expect(ms).toBeLessThan(FAILS_WITHIN_MS);
+      }
+
+      second = await startRedis({ port: first.port });
+      await waitForRecovery(store);
+      await store.put(user('2', 'bob'));
+      expect(await store.findId('User', 'userName', 'BOB')).toBe('2');
+      expect(logger.lines.some((line) => /unreachable/.test(line))).toBe(true);
+      expect(logger.lines.at(-1)).toMatch(/reachable again/);
+    } finally {
+      await store.close();
+      await second?.stop();
+      await first.stop();
+    }
+  });
+
+  it('is created without waiting for an unreachable Redis, and its ping fails promptly with StoreError', async () => {
+    const gone = await startRedis();
+    await gone.stop();
+    const store = await createStore({ redisUrl: gone.url, logger: recordingLogger(), keyPrefix: uniquePrefix() });
+    try {
+      const { error, ms } = await timed(() => store.ping());
+      expect(error).toBeInstanceOf(StoreError);
+      expect(ms).toBeLessThan(FAILS_WITHIN_MS);
+    } finally {
+      await store.close();
+    }
+  });
+});
