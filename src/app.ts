@@ -6,6 +6,7 @@ import { bearerAuth } from './http/auth.ts';
 import { errorHandler, renderError } from './http/error-handler.ts';
 import { healthRoutes, type Readiness } from './http/health.ts';
 import { maxBody, rateLimit } from './http/limits.ts';
+import { requestMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import type { Provisioning } from './provisioning/context.ts';
 import { listUsers } from './provisioning/users.ts';
@@ -32,7 +33,7 @@ export function createApp({ provisioning, logger, basePath, tokens, maxBodyBytes
   const app = new Hono<AppEnv>();
   const options = { basePath };
   app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(requestLog(logger));
+  app.use(requestLog(logger), requestMetrics(provisioning.metrics));
   app.onError(errorHandler(logger));
   app.notFound((c) => renderError(c, new ScimError('notFound', `No endpoint at ${c.req.method} ${c.req.path}`)));
   app.route('/', healthRoutes(provisioning.store, provisioning.target, readiness));

@@ -75,6 +75,13 @@ const envSchema = z
 
 export type FileConfig = z.infer<typeof fileSchema>;
 
+/** The store alone, for commands that need nothing else (`bi-scim token …`). */
+export function loadStoreConfig(env: Record<string, string | undefined>): { redisUrl: string | null } {
+  const result = z.object({ BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional() }).safeParse({ BI_SCIM_REDIS_URL: env.BI_SCIM_REDIS_URL || undefined });
+  if (!result.success) throw new ConfigError(describe('', result.error.issues));
+  return { redisUrl: result.data.BI_SCIM_REDIS_URL ?? null };
+}
+
 export interface Config {
   target: {
     kind: 'metabase' | 'superset';

@@ -1,5 +1,6 @@
 // What every use case receives: its dependencies once, and the calling request's context per call.
 import type { Logger } from 'pino';
+import type { Metrics } from '../http/metrics.ts';
 import type { ServiceAccount } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AuditEvent, MappingStore } from '../store/mapping-store.ts';
@@ -21,6 +22,7 @@ export interface Provisioning {
   target: Target;
   store: MappingStore;
   logger: Logger;
+  metrics: Metrics;
   options: ProvisioningOptions;
 }
 
@@ -45,6 +47,7 @@ export function serviceAccountOf(target: Target): Promise<ServiceAccount> {
 
 export async function audit(p: Provisioning, ctx: RequestContext, event: AuditEvent): Promise<void> {
   const entry = { ...event, requestId: ctx.requestId, at: new Date().toISOString() };
+  p.metrics.provisioningEvent(event);
   p.logger.info({ audit: entry }, `${event.action} ${event.resourceType} ${event.resourceId ?? ''} ${event.outcome}`.trim());
   try {
     await p.store.appendAudit(entry);

@@ -1,5 +1,7 @@
 // The Metabase Target: /api/user and /api/permissions/* of an unmodified open-source Metabase.
+import { randomUUID } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpClient, type CallOptions, type HttpCallSample, type HttpResponse } from '../http.ts';
 import { TargetError, type Target } from '../target.ts';
 import {
@@ -22,6 +24,8 @@ export interface MetabaseTargetOptions {
 }
 
 const ADMIN_GROUP_ID = '2';
+/** Parallel reads one request may make against Metabase. */
+const BI_CONCURRENCY = 8;
 const ALL_USERS_GROUP_ID = 1;
 
 function isNumericId(id: string): boolean {
@@ -144,8 +148,14 @@ export class MetabaseTarget implements Target {
     return toDirectoryGroup(await this.must<MetabaseGroup>('POST', '/api/permissions/group', { json: { name } }));
   }
 
+  /** Metabase refuses a rename that only changes case (the name collides with itself), so that goes via a free name. */
   async renameGroup(id: string, name: string): Promise<DirectoryGroup> {
-    return toDirectoryGroup(await this.must<MetabaseGroup>('PUT', '/api/permissions/group/:id', { params: { id }, json: { name } }));
+    const rename = (to: string) => this.must<MetabaseGroup>('PUT', '/api/permissions/group/:id', { params: { id }, json: { name: to } });
+    const current = await this.getGroup(id);
+    if (current && current.name !== name && current.name.toLowerCase() === name.toLowerCase()) {
+      await rename(`${name} (${randomUUID().slice(0, 8)})`);
+    }
+    return toDirectoryGroup(await rename(name));
   }
 
   async deleteGroup(id: string): Promise<void> {
@@ -164,12 +174,14 @@ export class MetabaseTarget implements Target {
   }
 
   /** A duplicate membership insert is a 500 in Metabase, so each person's groups are checked first. */
+  /** Everyone's groups are read first: a duplicate insert is a 500 in Metabase, and an unknown id must change nothing. */
   async addMembers(groupId: string, userIds: string[]): Promise<void> {
-    for (const userId of userIds) {
-      const user = await this.getUser(userId);
-      if (!user) throw new TargetError('not_found', `Metabase user ${userId} not found`, 404);
-      if (user.groupIds.includes(groupId)) continue;
-      await this.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(userId) } });
+    const users = await mapWithConcurrency(userIds, BI_CONCURRENCY, (id) => this.getUser(id));
+    const unknown = userIds.filter((_, i) => !users[i]);
+    if (unknown.length > 0) throw new TargetError('not_found', `Metabase users ${unknown.join(', ')} not found`, 404);
+    for (const user of users) {
+      if (user!.groupIds.includes(groupId)) continue;
+      await this.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user!.id) } });
     }
   }
 
