@@ -29,7 +29,7 @@ async function check(io: Io, label: string, fn: () => Promise<string>, hint: (er
 }
 
 async function checkTarget(io: Io, config: Config, store: MappingStore): Promise<boolean> {
-  const target: Target = createTarget(config, { withLock: (key, fn) => store.withLock(key, fn) });
+  const target: Target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn) });
   try {
     const where = `${config.target.kind} at ${config.target.url}`;
     const account = await check(io, 'BI credentials', async () => {

@@ -37,7 +37,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
     await store.close();
     throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
   }
-  const target = createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
+  const target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
   const provisioning: Provisioning = {
     store,
     target,

@@ -1,8 +1,6 @@
-// Chooses the Target adapter from configuration: the one place that knows every adapter.
+// Chooses the Target adapter from configuration: the one place that knows every adapter (only the one in use is loaded).
 import type { Config } from '../config.ts';
 import type { HttpCallSample } from './http.ts';
-import { MetabaseTarget } from './metabase/adapter.ts';
-import { SupersetTarget } from './superset/adapter.ts';
 import type { Target } from './target.ts';
 
 export interface TargetDeps {
@@ -10,11 +8,13 @@ export interface TargetDeps {
   onCall?: (sample: HttpCallSample) => void;
 }
 
-export function createTarget(config: Config, { withLock, onCall }: TargetDeps): Target {
+export async function createTarget(config: Config, { withLock, onCall }: TargetDeps): Promise<Target> {
   const { kind, url, apiKey, username, password } = config.target;
   if (kind === 'metabase') {
+    const { MetabaseTarget } = await import('./metabase/adapter.ts');
     const credentials = apiKey ? { apiKey } : { username: username!, password: password! };
     return new MetabaseTarget({ url, credentials, onCall });
   }
+  const { SupersetTarget } = await import('./superset/adapter.ts');
   return new SupersetTarget({ url, username: username!, password: password!, superset: config.superset, http: { onCall }, withLock });
 }

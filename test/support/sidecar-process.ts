@@ -1,0 +1,78 @@
+// Starts the real bi-scim process (`node src/main.ts serve`) on 127.0.0.1 for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface SidecarProcess {
+  /** The SCIM base URL, e.g. http://127.0.0.1:1234/scim/v2 */
+  url: string;
+  origin: string;
+  metricsUrl: string;
+  logs: string[];
+  child: ChildProcess;
+  /** Sends SIGTERM and waits (bounded) for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(origin: string, child: ChildProcess, logs: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`bi-scim exited with ${child.exitCode}:\n${logs.join('\n')}`);
+    const ok = await fetch(`${origin}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`bi-scim did not become healthy within 30 s:\n${logs.join('\n')}`);
+}
+
+/** `command` defaults to the source entry point; the production test passes the built one. */
+export async function startSidecarProcess(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts', 'serve']): Promise<SidecarProcess> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const basePath = env.BI_SCIM_BASE_PATH ?? '/scim/v2';
+  const child = spawn(command[0], command.slice(1), {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort), BI_SCIM_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const collect = (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(origin, child, logs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url: `${origin}${basePath}`,
+    origin,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    logs,
+    child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve(child.exitCode);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
