@@ -39,7 +39,7 @@ export function createApp({ provisioning, logger, basePath, tokens, maxBodyBytes
   app.route('/', healthRoutes(provisioning.store, provisioning.target, readiness));
 
   const scim = new Hono<AppEnv>();
-  scim.route('/', discoveryRoutes({ ...options, maxBodyBytes }));
+  scim.route('/', discoveryRoutes(options));
   scim.use(maxBody(maxBodyBytes), rateLimit({ perSecond: rateLimitRps }), bearerAuth({ tokens, store: provisioning.store }));
   scim.route('/Users', userRoutes(provisioning, options));
   scim.route('/Groups', groupRoutes(provisioning, options));

@@ -178,6 +178,8 @@ export async function patchUser(p: Provisioning, ctx: RequestContext, id: string
     const current = await renderUser(p, ctx, loaded.user, loaded.record);
     const { resource, changed } = applyPatch(current, operations);
     if (!changed) return current;
+    // A person is active or deactivated in the BI tool; there is no third state to remove `active` into.
+    if (typeof resource.active !== 'boolean') throw new ScimError('mutability', 'active cannot be removed; replace it with true or false');
     const doc = sanitizeResource('User', resource);
     if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
     return write(p, ctx, loaded, doc, 'patch');

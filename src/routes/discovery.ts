@@ -6,7 +6,7 @@ import { listResponse } from '../scim/list.ts';
 import { scimJson } from '../http/scim-json.ts';
 import { requestContext, type AppEnv, type RouteOptions } from './context.ts';
 
-export function discoveryRoutes(options: RouteOptions & { maxBodyBytes: number }): Hono<AppEnv> {
+export function discoveryRoutes(options: RouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const base = (c: Parameters<typeof requestContext>[0]) => requestContext(c, options).base;
   const byId = (docs: Record<string, unknown>[], id: string, what: string) => {
@@ -15,7 +15,7 @@ export function discoveryRoutes(options: RouteOptions & { maxBodyBytes: number }
     return doc;
   };
 
-  app.get('/ServiceProviderConfig', (c) => scimJson(c, serviceProviderConfig(base(c), options.maxBodyBytes)));
+  app.get('/ServiceProviderConfig', (c) => scimJson(c, serviceProviderConfig(base(c))));
   app.get('/ResourceTypes', (c) => {
     const docs = resourceTypes(base(c));
     return scimJson(c, listResponse(docs, docs.length, 1));

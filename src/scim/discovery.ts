@@ -8,7 +8,7 @@ function meta(base: string, resourceType: string, path: string) {
   return { resourceType, location: `${base}${path}` };
 }
 
-export function serviceProviderConfig(base: string, maxPayloadSize: number): Record<string, unknown> {
+export function serviceProviderConfig(base: string): Record<string, unknown> {
   return {
     schemas: [URN.serviceProviderConfig],
     patch: { supported: true },
@@ -26,7 +26,7 @@ export function serviceProviderConfig(base: string, maxPayloadSize: number): Rec
         primary: true,
       },
     ],
-    meta: { ...meta(base, 'ServiceProviderConfig', '/ServiceProviderConfig'), maxPayloadSize },
+    meta: meta(base, 'ServiceProviderConfig', '/ServiceProviderConfig'),
   };
 }
 

@@ -85,7 +85,7 @@ export function sanitizeResource(kind: ScimKind, input: unknown): ScimDoc {
     const def = findDef(core.attributes, key);
     if (def && def.mutability !== 'readOnly') out[def.name] = checkAttribute(def, value, def.name);
   }
-  for (const def of core.attributes.filter((d) => d.required)) {
+  for (const def of core.attributes.filter((d) => d.required && d.type === 'string')) {
     if (typeof out[def.name] !== 'string' || (out[def.name] as string).trim() === '') {
       throw new ScimError('invalidValue', `Attribute "${def.name}" is required`);
     }

@@ -57,6 +57,11 @@ function multi(name: string, description: string, types: string[], valueType: At
   });
 }
 
+/** Marks a multi-valued attribute and its `value` as required. */
+function required(def: AttributeDef): AttributeDef {
+  return { ...def, required: true, subAttributes: def.subAttributes?.map((sub) => (sub.name === 'value' ? { ...sub, required: true } : sub)) };
+}
+
 function memberRef(name: string, description: string, mutability: AttributeDef['mutability'], referenceTypes: string[]): AttributeDef {
   return attr(name, 'complex', description, {
     multiValued: true,
@@ -94,7 +99,8 @@ export const USER_SCHEMA: SchemaDef = {
     str('locale', 'Locale for localisation (sent to the BI tool where it has one).'),
     str('timezone', 'Time zone (IANA name).'),
     attr('active', 'boolean', 'Whether the person can sign in; false deactivates in the BI tool.'),
-    multi('emails', 'Email addresses; the primary (or work, or first) one is the BI login email.', ['work', 'home', 'other']),
+    // Required because the BI tools key people by email; an email-shaped userName is accepted in its place.
+    required(multi('emails', 'Email addresses; the primary (or work, or first) one is the BI login email.', ['work', 'home', 'other'])),
     multi('phoneNumbers', 'Phone numbers, stored exactly as sent.', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
     memberRef('groups', 'The groups the person belongs to, read from the BI tool.', 'readOnly', ['Group']),
   ],
