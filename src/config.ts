@@ -116,7 +116,8 @@ export class ConfigError extends Error {
 }
 
 function describe(prefix: string, issues: z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${[prefix, ...issue.path].filter((p) => p !== '').join('.')}: ${issue.message}`);
+  const readable = (message: string) => (/received undefined$/.test(message) ? 'is required' : message);
+  return issues.map((issue) => `${[prefix, ...issue.path].filter((p) => p !== '').join('.')}: ${readable(issue.message)}`);
 }
 
 function readConfigFile(path: string | undefined, problems: string[]): unknown {
