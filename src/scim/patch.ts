@@ -1,0 +1,277 @@
+// PATCH (RFC 7644 §3.5.2): validates a PatchOp message and applies it to a SCIM document, purely and atomically.
+import { isDeepStrictEqual } from 'node:util';
+import { ScimError } from './errors.ts';
+import { describedElement, matchesFilter, type FilterNode } from './filter.ts';
+import { findKey, formatPath, isCoreSchema, isObject, memberOf, parseAttributePath, type AttributePath } from './path.ts';
+import { toBoolean, type ScimDoc } from './resources.ts';
+import { URN } from './urns.ts';
+
+export type PatchOpName = 'add' | 'replace' | 'remove';
+
+/** One operation as parsed: `op` lower-cased, `path` as sent (absent for path-less operations). */
+export interface PatchOperation {
+  op: PatchOpName;
+  path?: string;
+  value?: unknown;
+}
+
+export interface PatchOptions {
+  /** Attributes and sub-attributes whose "True"/"False" strings become booleans. */
+  booleanAttributes?: string[];
+  /** Top-level attributes no operation may target (RFC 7643 §2.2 mutability). */
+  readOnlyAttributes?: string[];
+  multiValuedAttributes?: string[];
+  /** Unqualified names that belong to an extension schema, e.g. `manager` → the enterprise User URN. */
+  extensionAttributes?: Record<string, string>;
+}
+
+const ENTERPRISE_ATTRIBUTES = ['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager'];
+
+/** Defaults that serve both User and Group documents. */
+export const DEFAULT_PATCH_OPTIONS: Required<PatchOptions> = {
+  booleanAttributes: ['active', 'primary'],
+  readOnlyAttributes: ['id', 'meta', 'groups'],
+  multiValuedAttributes: ['emails', 'phoneNumbers', 'addresses', 'members', 'groups', 'roles', 'entitlements', 'ims', 'photos', 'x509Certificates'],
+  extensionAttributes: Object.fromEntries(ENTERPRISE_ATTRIBUTES.map((name) => [name, URN.enterpriseUser])),
+};
+
+const OP_NAMES: readonly string[] = ['add', 'replace', 'remove'] satisfies PatchOpName[];
+/** Okta's group rename sends the read-only `id` inside a path-less value: these keys are skipped, not refused. */
+const IGNORED_VALUE_KEYS = new Set(['id', 'meta', 'schemas']);
+/** Removing someone who is not a member is a no-op, not noTarget, so IdP retries stay idempotent. */
+const IDEMPOTENT_REMOVALS = new Set(['members']);
+
+type Settings = ReturnType<typeof settingsOf>;
+
+function settingsOf(options: PatchOptions) {
+  const o = { ...DEFAULT_PATCH_OPTIONS, ...options };
+  const lowered = (names: string[]) => new Set(names.map((n) => n.toLowerCase()));
+  const extensions = new Map(Object.entries(o.extensionAttributes).map(([name, urn]) => [name.toLowerCase(), urn]));
+  return { booleans: lowered(o.booleanAttributes), readOnly: lowered(o.readOnlyAttributes), multiValued: lowered(o.multiValuedAttributes), extensions };
+}
+
+function parseOperation(raw: unknown, index: number): PatchOperation {
+  const where = `Operations[${index}]`;
+  if (!isObject(raw)) throw new ScimError('invalidSyntax', `${where} must be an object`);
+  const opText = memberOf(raw, 'op');
+  // Entra's default dialect capitalises op names ("Add", "Replace", "Remove").
+  const op = typeof opText === 'string' ? opText.toLowerCase() : '';
+  if (!OP_NAMES.includes(op)) throw new ScimError('invalidSyntax', `${where}.op ${JSON.stringify(opText ?? null)} is not add, replace or remove`);
+  const path = memberOf(raw, 'path') ?? undefined;
+  if (path !== undefined && (typeof path !== 'string' || path.trim() === '')) throw new ScimError('invalidPath', `${where}.path must be a non-empty string`);
+  if (path !== undefined) parseAttributePath(path);
+  const hasValue = findKey(raw, 'value') !== undefined;
+  const value = memberOf(raw, 'value');
+  if (op !== 'remove' && !hasValue) throw new ScimError('invalidValue', `${where} (${op}) needs a "value"`);
+  if (op === 'remove' && path === undefined) throw new ScimError('noTarget', `${where}: remove needs a "path" (RFC 7644 §3.5.2.2)`);
+  if (path === undefined && !isObject(value)) throw new ScimError('invalidValue', `${where}: without a "path" the value must be an object of attributes`);
+  return { op: op as PatchOpName, ...(path === undefined ? {} : { path }), ...(hasValue ? { value } : {}) };
+}
+
+/** Validates a PatchOp message (RFC 7644 §3.5.2); an empty `Operations` array is a valid no-op. */
+export function parsePatch(body: unknown): PatchOperation[] {
+  if (!isObject(body)) throw new ScimError('invalidSyntax', 'A PATCH body must be a JSON object');
+  const schemas = memberOf(body, 'schemas');
+  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === URN.patchOp.toLowerCase())) {
+    throw new ScimError('invalidSyntax', `A PATCH body must list the schema ${URN.patchOp}`);
+  }
+  const operations = memberOf(body, 'Operations');
+  if (!Array.isArray(operations)) throw new ScimError('invalidSyntax', 'A PATCH body needs an "Operations" array');
+  return operations.map(parseOperation);
+}
+
+/** Where one operation lands: an attribute of the resource or of one of its extension objects. */
+interface Target {
+  container: ScimDoc;
+  key: string;
+  subAttribute: string | null;
+  filter: FilterNode | null;
+  multiValued: boolean;
+  /** `schema:attribute` in lower case, e.g. `…:enterprise:2.0:user:manager`. */
+  qualifiedName: string;
+}
+
+function schemaFor(path: AttributePath, s: Settings): string | null {
+  if (!isCoreSchema(path.schema)) return path.schema;
+  return path.schema ? null : (s.extensions.get(path.attribute.toLowerCase()) ?? null);
+}
+
+function resolveTarget(doc: ScimDoc, path: AttributePath, s: Settings): Target {
+  const schema = schemaFor(path, s);
+  if (schema === null && s.readOnly.has(path.attribute.toLowerCase())) {
+    throw new ScimError('mutability', `"${formatPath(path)}" is read-only (RFC 7643 §2.2)`);
+  }
+  const schemaKey = schema === null ? undefined : (findKey(doc, schema) ?? schema);
+  if (schemaKey !== undefined && !isObject(doc[schemaKey])) doc[schemaKey] = {};
+  const container = schemaKey === undefined ? doc : (doc[schemaKey] as ScimDoc);
+  const key = findKey(container, path.attribute) ?? path.attribute;
+  const multiValued = s.multiValued.has(path.attribute.toLowerCase()) || Array.isArray(container[key]);
+  return { container, key, subAttribute: path.subAttribute, filter: path.valueFilter, multiValued, qualifiedName: `${schema ?? ''}:${path.attribute}`.toLowerCase() };
+}
+
+/** Entra's default dialect sends `manager` as an array of one reference or as a bare id; "" or no id clears it. */
+function toManagerReference(value: unknown): unknown {
+  const item = Array.isArray(value) ? (value[0] ?? null) : value;
+  if (typeof item === 'string') return item === '' ? null : { value: item };
+  if (!isObject(item)) return item;
+  const id = memberOf(item, 'value');
+  if (id === undefined || id === null || id === '') return null;
+  const reference: ScimDoc = { value: id };
+  for (const name of ['$ref', 'displayName']) if (typeof memberOf(item, name) === 'string') reference[name] = memberOf(item, name);
+  return reference;
+}
+
+/** References are replaced whole: keeping the old `displayName` beside a new `value` would describe someone else. */
+const REFERENCES: Record<string, (value: unknown) => unknown> = {
+  [`${URN.enterpriseUser}:manager`.toLowerCase()]: toManagerReference,
+};
+
+/** Drops nulls inside values (unassigned, RFC 7643 §2.5) and turns boolean strings into booleans. */
+function normalize(value: unknown, name: string, s: Settings): unknown {
+  if (Array.isArray(value)) return value.filter((v) => v !== null).map((v) => normalize(v, name, s));
+  if (isObject(value)) {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, normalize(v, k, s)]));
+  }
+  // Entra's default dialect sends booleans as "True"/"False" strings (active, primary).
+  if (typeof value === 'string' && s.booleans.has(name.toLowerCase())) return toBoolean(value, name);
+  return value;
+}
+
+function noTarget(target: Target): ScimError {
+  return new ScimError('noTarget', `No value of "${target.key}" matches the filter (RFC 7644 §3.5.2)`);
+}
+
+function setMember(object: ScimDoc, name: string, value: unknown): void {
+  const key = findKey(object, name) ?? name;
+  if (value === null || value === undefined) delete object[key];
+  else object[key] = value;
+}
+
+function mergeInto(object: ScimDoc, value: unknown): ScimDoc {
+  if (!isObject(value)) throw new ScimError('invalidValue', `Expected an object of sub-attributes, got ${JSON.stringify(value)}`);
+  for (const [name, v] of Object.entries(value)) setMember(object, name, v);
+  return object;
+}
+
+function elementsOf(target: Target): unknown[] {
+  const current = target.container[target.key];
+  return current === undefined || current === null ? [] : [current].flat();
+}
+
+/** An emptied multi-valued attribute, or an emptied complex one, is unassigned (RFC 7643 §2.5). */
+function setElements(target: Target, elements: unknown[]): void {
+  const kept = elements.filter((e) => !(isObject(e) && Object.keys(e).length === 0));
+  if (kept.length === 0) delete target.container[target.key];
+  else target.container[target.key] = target.multiValued ? kept : kept[kept.length - 1];
+}
+
+/** Setting `primary` true on some values sets it false on the others (RFC 7644 §3.5.2). */
+function keepOnePrimary(elements: unknown[], written: unknown[]): void {
+  const isPrimary = (e: unknown): e is ScimDoc => isObject(e) && memberOf(e, 'primary') === true;
+  if (written.some(isPrimary)) elements.filter((e) => isPrimary(e) && !written.includes(e)).forEach((e) => setMember(e as ScimDoc, 'primary', false));
+}
+
+/** Multi-valued values are the same when their `value` sub-attributes are equal, else when deep-equal. */
+function sameElement(a: unknown, b: unknown): boolean {
+  const value = (x: unknown) => (isObject(x) ? memberOf(x, 'value') : undefined);
+  return value(a) !== undefined && value(b) !== undefined ? isDeepStrictEqual(value(a), value(b)) : isDeepStrictEqual(a, b);
+}
+
+function notIn(list: unknown[]) {
+  return (element: unknown) => !list.some((other) => sameElement(element, other));
+}
+
+/**
+ * Operations on some values of an attribute: those a value filter selects, or all of them for a sub-attribute
+ * path (`name.givenName`, `emails.type`) — a single complex value counts as one.
+ */
+function applyToValues(target: Target, op: PatchOpName, value: unknown): void {
+  const elements = elementsOf(target);
+  const matched = elements.filter((e): e is ScimDoc => isObject(e) && (!target.filter || matchesFilter(e, target.filter)));
+  const sub = target.subAttribute;
+  if (op === 'remove' || value === null) {
+    if (op === 'remove' && target.filter && matched.length === 0 && !IDEMPOTENT_REMOVALS.has(target.key.toLowerCase())) throw noTarget(target);
+    if (sub) matched.forEach((e) => setMember(e, sub, null));
+    return setElements(target, sub ? elements : elements.filter((e) => !matched.includes(e as ScimDoc)));
+  }
+  if (matched.length === 0) {
+    const described = target.filter ? describedElement(target.filter) : {};
+    // Entra replaces `emails[type eq "work"].value` on people without a work email and expects one to be added.
+    if (!described || (op === 'replace' && !sub)) throw noTarget(target);
+    const created = sub ? { ...described, [sub]: value } : { ...described, ...mergeInto({}, structuredClone(value)) };
+    setElements(target, target.multiValued ? [...elements, created] : [created]);
+    return keepOnePrimary(elements, [created]);
+  }
+  // With a sub-attribute only that changes; add merges into the selected values, replace swaps them whole.
+  const written = matched.map((e) => {
+    if (sub) setMember(e, sub, structuredClone(value));
+    else if (op === 'add') mergeInto(e, structuredClone(value));
+    return sub || op === 'add' ? e : mergeInto({}, structuredClone(value));
+  });
+  const result = elements.map((e) => (matched.includes(e as ScimDoc) ? written[matched.indexOf(e as ScimDoc)] : e));
+  setElements(target, result);
+  keepOnePrimary(result, written);
+}
+
+/** Operations on a whole attribute (no filter, no sub-attribute). */
+function applyToAttribute(target: Target, op: PatchOpName, value: unknown): void {
+  const { container, key } = target;
+  if (target.multiValued) {
+    const elements = elementsOf(target);
+    const values = value === null || value === undefined ? [] : [value].flat();
+    // Entra's default dialect removes members by listing them in the value of a plain `members` path.
+    if (op === 'remove') return setElements(target, values.length === 0 ? [] : elements.filter(notIn(values)));
+    // add appends what is not there yet; replace sets the whole list (RFC 7644 §3.5.2.1, §3.5.2.3).
+    const added = op === 'add' ? values.filter((v, i) => notIn([...elements, ...values.slice(0, i)])(v)) : values;
+    setElements(target, op === 'add' ? [...elements, ...added] : values);
+    return keepOnePrimary(elementsOf(target), added);
+  }
+  // A complex value merges: sub-attributes not in the value are left unchanged (RFC 7644 §3.5.2.1, §3.5.2.3).
+  const merges = op !== 'remove' && isObject(value) && isObject(container[key]) && !(target.qualifiedName in REFERENCES);
+  if (merges) mergeInto(container[key] as ScimDoc, value);
+  else setMember(container, key, op === 'remove' ? null : value);
+}
+
+function applyAt(doc: ScimDoc, op: PatchOpName, path: AttributePath, rawValue: unknown, s: Settings): void {
+  if (/^urn:/i.test(path.attribute) && !path.subAttribute && !path.valueFilter && op !== 'remove' && isObject(rawValue)) {
+    // A whole extension object (`"urn:…:enterprise:2.0:User": {…}`): each key is one of its attributes.
+    for (const [key, v] of Object.entries(rawValue)) applyAt(doc, op, parseAttributePath(`${path.attribute}:${key}`), v, s);
+    return;
+  }
+  const target = resolveTarget(doc, path, s);
+  const reference = target.subAttribute ? undefined : REFERENCES[target.qualifiedName];
+  // Explicit nulls (Entra) are unassigned values (RFC 7643 §2.5): writing null removes.
+  const value = rawValue === null || rawValue === undefined ? rawValue : normalize(reference ? reference(rawValue) : rawValue, target.subAttribute ?? path.attribute, s);
+  target.multiValued ||= !target.subAttribute && Array.isArray(value);
+  (target.filter || target.subAttribute ? applyToValues : applyToAttribute)(target, op, value);
+}
+
+function applyOperation(doc: ScimDoc, operation: PatchOperation, s: Settings): void {
+  if (operation.path !== undefined) return applyAt(doc, operation.op, parseAttributePath(operation.path), operation.value, s);
+  if (operation.op === 'remove') throw new ScimError('noTarget', 'remove needs a "path" (RFC 7644 §3.5.2.2)');
+  if (!isObject(operation.value)) throw new ScimError('invalidValue', 'Without a "path" the value must be an object of attributes');
+  for (const [key, value] of Object.entries(operation.value)) {
+    // Entra aadOptscim062020 puts dotted and URN-prefixed paths ("name.givenName") as keys of a path-less value.
+    const path = parseAttributePath(key);
+    if (!isCoreSchema(path.schema) || !IGNORED_VALUE_KEYS.has(path.attribute.toLowerCase())) applyAt(doc, operation.op, path, value, s);
+  }
+}
+
+/** Extension objects left empty by removals are dropped, so a no-op round trip compares equal. */
+function dropEmptyExtensions(doc: ScimDoc): void {
+  for (const key of Object.keys(doc)) if (/^urn:/i.test(key) && isObject(doc[key]) && Object.keys(doc[key] as ScimDoc).length === 0) delete doc[key];
+}
+
+/**
+ * Applies the operations in order to a copy of `resource` (RFC 7644 §3.5.2): the input is never mutated, and
+ * the first bad operation throws so the caller discards everything. `changed` is false when nothing differs.
+ */
+export function applyPatch(resource: ScimDoc, operations: PatchOperation[], options: PatchOptions = {}): { resource: ScimDoc; changed: boolean } {
+  const s = settingsOf(options);
+  const result = structuredClone(resource);
+  for (const operation of operations) {
+    applyOperation(result, operation, s);
+    dropEmptyExtensions(result);
+  }
+  return { resource: result, changed: !isDeepStrictEqual(resource, result) };
+}
