@@ -54,9 +54,11 @@ export function createApp({ provisioning, logger, basePath, tokens, maxBodyBytes
       return { total: resources.length, resources: resources.slice(query.startIndex - 1, query.startIndex - 1 + query.count) };
     }),
   );
-  scim.all('/:collection{Users|Groups}', () => {
-    throw new ScimError('methodNotAllowed', 'Method not allowed on a collection');
-  });
+  for (const collection of ['/Users', '/Groups']) {
+    scim.all(collection, () => {
+      throw new ScimError('methodNotAllowed', 'Method not allowed on a collection');
+    });
+  }
   app.route(basePath, scim);
   return app;
 }

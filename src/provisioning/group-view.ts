@@ -21,6 +21,14 @@ export function forgetGroupList(p: Provisioning): void {
   groupLists.delete(p);
 }
 
+/** A group by id; one missing from the cached list (made by another replica a moment ago) triggers one fresh read. */
+export async function findGroup(p: Provisioning, id: string): Promise<DirectoryGroup | null> {
+  const cached = (await cachedGroupList(p)).find((g) => g.id === id);
+  if (cached) return cached;
+  forgetGroupList(p);
+  return (await cachedGroupList(p)).find((g) => g.id === id) ?? null;
+}
+
 /** A BI group is visible to SCIM when bi-scim manages it (a live record, mapped ones included) or it is not hidden. */
 export function isVisible(group: DirectoryGroup, record: StoredResource | undefined | null): boolean {
   return record ? !record.deleted : !group.hidden;

@@ -8,7 +8,7 @@ import { applyPatch, type PatchOperation } from '../scim/patch.ts';
 import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { audit, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
-import { forgetGroupList, groupDisplayName, isVisible, location } from './group-view.ts';
+import { findGroup, forgetGroupList, groupDisplayName, isVisible, location } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations } from './membership.ts';
 
 interface LoadedGroup {
@@ -16,8 +16,9 @@ interface LoadedGroup {
   record: StoredResource | null;
 }
 
+/** Existence and name come from the short-lived group list, so a membership change costs no extra BI call. */
 async function loadGroup(p: Provisioning, id: string): Promise<LoadedGroup> {
-  const [group, record] = await Promise.all([p.target.getGroup(id), p.store.get('Group', id)]);
+  const [group, record] = await Promise.all([findGroup(p, id), p.store.get('Group', id)]);
   if (!group || !isVisible(group, record)) throw new ScimError('notFound', `Group ${id} not found`);
   return { group, record };
 }
@@ -101,12 +102,17 @@ export async function createGroup(p: Provisioning, ctx: RequestContext, body: un
     const indexed = await p.store.findId('Group', 'displayName', name);
     if (indexed && (await p.target.getGroup(indexed))) throw new ScimError('uniqueness', `Group ${indexed} is already named "${name}"`);
     const { group, mappedTo } = await createOrLink(p, name);
+    const members = memberIds(doc.members);
+    try {
+      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, { replaceWith: null, add: members, remove: [] }));
+    } catch (err) {
+      // Nothing of a failed create stays behind: the group made for it goes again, so the IdP's retry starts clean.
+      if (!mappedTo) await p.target.deleteGroup(group.id).catch((e: unknown) => p.logger.error({ err: e, groupId: group.id }, 'could not remove a half-created group'));
+      throw err;
+    }
     const record = await saveRecord(p, group, doc, null, mappedTo);
     await audit(p, ctx, { action: mappedTo ? 'link' : 'create', resourceType: 'Group', resourceId: group.id, outcome: 'success', detail: mappedTo });
-    const members = await withResourceLock(p, `group:id:${group.id}`, () =>
-      applyMembership(p, ctx, group, { replaceWith: null, add: memberIds(doc.members), remove: [] }),
-    );
-    return renderGroup(ctx, { group, record }, members);
+    return renderGroup(ctx, { group, record }, mappedTo ? await p.target.listMembers(group.id) : members);
   });
 }
 

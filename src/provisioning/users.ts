@@ -1,5 +1,5 @@
 // User use cases: list/search, get, create, replace, patch, delete — each the fewest BI calls that can answer it.
-import type { DirectoryUser } from '../directory.ts';
+import type { DirectoryUser, DirectoryUserInput } from '../directory.ts';
 import { compareBy } from '../scim/attributes.ts';
 import { ScimError } from '../scim/errors.ts';
 import { equalityLookups, matchesFilter } from '../scim/filter.ts';
@@ -50,7 +50,8 @@ async function candidates(p: Provisioning, query: ListQuery): Promise<DirectoryU
       user = (await byId(await p.store.findId('User', 'userName', lookup.value))) ?? (await p.target.findUserByUsername(lookup.value));
       break;
     case 'emails':
-      user = await p.target.findUserByEmail(lookup.value);
+      // Secondary addresses live only in bi-scim; the BI login email answers for people it has no record of.
+      user = (await byId(await p.store.findId('User', 'emails', lookup.value))) ?? (await p.target.findUserByEmail(lookup.value));
       break;
   }
   return user ? [user] : [];
@@ -67,7 +68,8 @@ async function scanAll(p: Provisioning): Promise<DirectoryUser[]> {
 }
 
 export async function listUsers(p: Provisioning, ctx: RequestContext, query: ListQuery): Promise<{ total: number; resources: ScimDoc[] }> {
-  if (!query.filter && !query.sortBy) {
+  // The BI tool pages for us unless DELETEd people sit among its rows: then indexes only line up over a full scan.
+  if (!query.filter && !query.sortBy && (await p.store.deletedIds('User')).length === 0) {
     const page = await p.target.listUsers(query.startIndex - 1, query.count);
     return { total: page.total, resources: query.count === 0 ? [] : await renderMany(p, ctx, page.items) };
   }
@@ -101,41 +103,68 @@ async function checkUserNameFree(p: Provisioning, userName: string, ownId: strin
   }
 }
 
+/** What to ask the BI tool for to put a person back as they were. */
+function inputOf(user: DirectoryUser): DirectoryUserInput {
+  return { email: user.email, username: user.username, givenName: user.givenName, familyName: user.familyName, locale: user.locale };
+}
+
 /**
- * Makes the BI tool hold `doc` and stores it. Inactive people cannot be edited in Metabase, so their changes
- * wait in the store and are written when they are reactivated (design §2.3: reactivation is in place).
+ * Brings the BI tool to `active` and `input`, one step at a time. If a step fails, the steps already taken are
+ * undone (best effort, newest first), so a failed request leaves the person as it found them. Returns whether the
+ * person was reactivated (their groups may then have changed).
  */
-async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, action: string): Promise<ScimDoc> {
-  let user = loaded.user;
-  const active = typeof doc.active === 'boolean' ? doc.active : user.active;
-  if (!active && user.active) await refuseIfProtected(p, ctx, user, action);
-  const input = toDirectoryInput(p, doc);
+async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boolean, input: DirectoryUserInput): Promise<{ user: DirectoryUser; reactivated: boolean }> {
+  let user = loaded;
+  const undo: Array<() => Promise<unknown>> = [];
   try {
     if (active && !user.active) {
       await p.target.setUserActive(user.id, true);
+      undo.push(() => p.target.setUserActive(loaded.id, false));
       user = { ...user, active: true };
     }
-    if (user.active) user = await p.target.updateUser(user, input);
+    if (user.active) {
+      const before = user;
+      const after = await p.target.updateUser(user, input);
+      if (after !== before) undo.push(() => p.target.updateUser(after, inputOf(before)));
+      user = after;
+    }
     if (!active && user.active) {
       await p.target.setUserActive(user.id, false);
       user = { ...user, active: false };
     }
   } catch (err) {
+    for (const step of undo.reverse()) {
+      await step().catch((undoErr: unknown) => p.logger.error({ err: undoErr, userId: loaded.id }, 'could not undo a partial change'));
+    }
+    throw err;
+  }
+  return { user, reactivated: active && !loaded.active };
+}
+
+/**
+ * Makes the BI tool hold `doc` and stores it. Inactive people cannot be edited in Metabase, so their changes
+ * wait in the store and are written when they are reactivated (design §2.3: reactivation is in place).
+ */
+async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, action: string): Promise<ScimDoc> {
+  const active = typeof doc.active === 'boolean' ? doc.active : loaded.user.active;
+  if (!active && loaded.user.active) await refuseIfProtected(p, ctx, loaded.user, action);
+  let result: { user: DirectoryUser; reactivated: boolean };
+  try {
+    result = await applyToTarget(p, loaded.user, active, toDirectoryInput(p, doc));
+  } catch (err) {
     if (err instanceof TargetError && err.code === 'protected') {
-      await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'refused', detail: err.message });
+      await audit(p, ctx, { action, resourceType: 'User', resourceId: loaded.user.id, outcome: 'refused', detail: err.message });
     }
     throw err;
   }
   const now = new Date().toISOString();
-  const record: StoredResource = { id: user.id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? user.created ?? now, lastModified: now };
+  const { id } = loaded.user;
+  const record: StoredResource = { id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? loaded.user.created ?? now, lastModified: now };
   await p.store.put(record);
-  await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'success' });
-  return renderUser(p, ctx, await refreshed(p, user), record);
-}
-
-/** After membership-affecting writes (reactivation) the person's groups are read again. */
-async function refreshed(p: Provisioning, user: DirectoryUser): Promise<DirectoryUser> {
-  return (await p.target.getUser(user.id)) ?? user;
+  await audit(p, ctx, { action, resourceType: 'User', resourceId: id, outcome: 'success' });
+  // Reactivation can change memberships (Metabase drops and bi-scim restores Administrators): read them again.
+  const user = result.reactivated ? ((await p.target.getUser(id)) ?? result.user) : result.user;
+  return renderUser(p, ctx, user, record);
 }
 
 /**
@@ -159,7 +188,14 @@ export async function createUser(p: Provisioning, ctx: RequestContext, body: unk
       return write(p, ctx, { user: existing, record: { ...record, deleted: false } }, doc, 'revive');
     }
     const user = await p.target.createUser(input);
-    return write(p, ctx, { user, record: null }, doc, 'create');
+    try {
+      return await write(p, ctx, { user, record: null }, doc, 'create');
+    } catch (err) {
+      // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
+      const now = new Date().toISOString();
+      await p.store.put({ id: user.id, kind: 'User', attributes: doc, created: now, lastModified: now, deleted: true }).catch(() => undefined);
+      throw err;
+    }
   });
 }
 

@@ -26,11 +26,10 @@ export function discoveryRoutes(options: RouteOptions): Hono<AppEnv> {
     return scimJson(c, listResponse(docs, docs.length, 1));
   });
   app.get('/Schemas/:id', (c) => scimJson(c, byId(schemas(base(c)), c.req.param('id'), 'Schema')));
-  app.all('/:endpoint{ServiceProviderConfig|ResourceTypes|Schemas}/*', () => {
-    throw new ScimError('methodNotAllowed', 'Discovery endpoints are read-only');
-  });
-  app.all('/:endpoint{ServiceProviderConfig|ResourceTypes|Schemas}', () => {
-    throw new ScimError('methodNotAllowed', 'Discovery endpoints are read-only');
-  });
+  for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) {
+    app.all(path, () => {
+      throw new ScimError('methodNotAllowed', 'Discovery endpoints are read-only');
+    });
+  }
   return app;
 }

@@ -120,7 +120,7 @@ export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
       subAttributes: [
         str('value', 'The id of the manager.', { caseExact: true }),
         attr('$ref', 'reference', 'The URI of the manager.', { referenceTypes: ['User'] }),
-        str('displayName', 'The manager\'s display name.', { mutability: 'readOnly' }),
+        str('displayName', 'The manager\'s display name, stored as sent.'),
       ],
     }),
   ],

@@ -19,6 +19,7 @@ export function instrumentStore(store: MappingStore, metrics: Metrics): MappingS
     put: counted('put', store.put.bind(store)),
     remove: counted('remove', store.remove.bind(store)),
     findId: counted('findId', store.findId.bind(store)),
+    deletedIds: counted('deletedIds', store.deletedIds.bind(store)),
     withLock: (key, fn, options) => {
       const asked = performance.now();
       return counted('withLock', store.withLock.bind(store))(key, () => {

@@ -37,14 +37,21 @@ export interface AuditEntry extends AuditEvent {
   at: string;
 }
 
-export type IndexName = 'userName' | 'externalId' | 'displayName';
+export type IndexName = 'userName' | 'externalId' | 'displayName' | 'emails';
 
-/** Which attributes are indexed per kind; userName and displayName match case-insensitively (RFC 7643 §4.1.1). */
+/** Which attributes are indexed per kind; userName, displayName and emails match case-insensitively (RFC 7643 §4.1.1). */
 const INDEXED: Record<ResourceKind, readonly IndexName[]> = {
-  User: ['userName', 'externalId'],
+  User: ['userName', 'externalId', 'emails'],
   Group: ['displayName', 'externalId'],
 };
-const CASE_INSENSITIVE: ReadonlySet<IndexName> = new Set(['userName', 'displayName']);
+const CASE_INSENSITIVE: ReadonlySet<IndexName> = new Set(['userName', 'displayName', 'emails']);
+
+/** The indexable strings of an attribute: itself, or each `value` of a multi-valued one. */
+function indexValues(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => (item as { value?: unknown } | null)?.value).filter((v): v is string => typeof v === 'string');
+}
 
 export function normalizeIndexValue(index: IndexName, value: string): string {
   return CASE_INSENSITIVE.has(index) ? value.toLowerCase() : value;
@@ -54,8 +61,9 @@ export function normalizeIndexValue(index: IndexName, value: string): string {
 export function indexEntries(resource: StoredResource): Array<[IndexName, string]> {
   const entries: Array<[IndexName, string]> = [];
   for (const index of INDEXED[resource.kind]) {
-    const value = resource.attributes[index];
-    if (typeof value === 'string' && value !== '') entries.push([index, normalizeIndexValue(index, value)]);
+    for (const value of new Set(indexValues(resource.attributes[index]).filter((v) => v !== '').map((v) => normalizeIndexValue(index, v)))) {
+      entries.push([index, value]);
+    }
   }
   return entries;
 }
@@ -84,6 +92,8 @@ export interface MappingStore {
   /** Writes the resource and moves its index entries (dropping the ones its previous version held). */
   put(resource: StoredResource): Promise<void>;
   remove(kind: ResourceKind, id: string): Promise<void>;
+  /** Ids of tombstoned (DELETEd) resources of a kind. */
+  deletedIds(kind: ResourceKind): Promise<string[]>;
   /** The id indexed under `value`, or null. userName and displayName compare case-insensitively. */
   findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null>;
 

@@ -112,6 +112,13 @@ export class MemoryStore implements MappingStore {
     this.#records.delete(recordKey(kind, id));
   }
 
+  async deletedIds(kind: ResourceKind): Promise<string[]> {
+    const prefix = recordKey(kind, '');
+    return [...this.#records.entries()]
+      .filter(([key, json]) => key.startsWith(prefix) && (JSON.parse(json) as StoredResource).deleted)
+      .map(([key]) => key.slice(prefix.length));
+  }
+
   async findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null> {
     return this.#index.get(indexKey(kind, index, normalizeIndexValue(index, value))) ?? null;
   }

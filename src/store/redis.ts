@@ -52,7 +52,8 @@ const CLIENT_OPTIONS: RedisOptions = {
 
 /**
  * Writes (ARGV[1]) or removes (ARGV[1] = '') one record together with its index entries, atomically.
- * KEYS: the record, the list of index keys its stored version holds, then the new version's index keys.
+ * KEYS: the record, the list of index keys its stored version holds, the kind's set of tombstoned ids, then the
+ * new version's index keys. ARGV: the record's JSON ('' to remove), its id, the new index keys, '1' if tombstoned.
  * The previous entries are read from that list, so a put needs no prior read; each one is dropped only while it
  * still points at this id, because another resource may have claimed the value since, and the new entries are
  * set afterwards, so a value both versions hold survives. The previous entries are not in KEYS: this store
@@ -68,9 +69,11 @@ if held then
 end
 if ARGV[1] == '' then
   redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SREM', KEYS[3], id)
   return 1
 end
-for i = 3, #KEYS do redis.call('SET', KEYS[i], id) end
+if ARGV[4] == '1' then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
+for i = 4, #KEYS do redis.call('SET', KEYS[i], id) end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[3])
 return 1
@@ -95,6 +98,7 @@ function keyLayout(prefix: string) {
     record: (kind: ResourceKind, id: string) => `${prefix}${kind}:${id}`,
     /** The index keys the record's stored version holds (a JSON array), read back by its next write. */
     heldIndexes: (kind: ResourceKind, id: string) => `${prefix}idxof:${kind}:${id}`,
+    deleted: (kind: ResourceKind) => `${prefix}deleted:${kind}`,
     index: (kind: ResourceKind, index: IndexName, value: string) => `${prefix}idx:${kind}:${index}:${value}`,
     lock: (name: string) => `${prefix}lock:${name}`,
     tokens: `${prefix}tokens`,
@@ -198,6 +202,10 @@ export class RedisStore implements MappingStore {
     });
   }
 
+  deletedIds(kind: ResourceKind): Promise<string[]> {
+    return this.#run('deletedIds', () => this.#redis.smembers(this.#keys.deleted(kind)));
+  }
+
   ping(): Promise<void> {
     return this.#run('ping', async () => {
       await this.#redis.ping();
@@ -212,8 +220,8 @@ export class RedisStore implements MappingStore {
 
   async #write(kind: ResourceKind, id: string, next: StoredResource | null): Promise<void> {
     const indexKeys = next ? indexEntries(next).map(([index, value]) => this.#keys.index(kind, index, value)) : [];
-    const keys = [this.#keys.record(kind, id), this.#keys.heldIndexes(kind, id), ...indexKeys];
-    const args = [next ? JSON.stringify(next) : '', id, JSON.stringify(indexKeys)];
+    const keys = [this.#keys.record(kind, id), this.#keys.heldIndexes(kind, id), this.#keys.deleted(kind), ...indexKeys];
+    const args = [next ? JSON.stringify(next) : '', id, JSON.stringify(indexKeys), next?.deleted ? '1' : '0'];
     await this.#redis.writeRecord(keys.length, ...keys, ...args);
   }
 

@@ -106,6 +106,18 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Map
         expect(await store.get('User', '9')).toEqual(tombstone);
         expect(await store.findId('User', 'userName', 'gone@example.com')).toBe('9');
       });
+
+      it('lists tombstoned ids per kind, and forgets them on revival or removal', async () => {
+        await store.put(resource('User', '1', { userName: 'a' }, { deleted: true }));
+        await store.put(resource('User', '2', { userName: 'b' }, { deleted: true }));
+        await store.put(resource('User', '3', { userName: 'c' }));
+        await store.put(resource('Group', '1', { displayName: 'g' }));
+        expect((await store.deletedIds('User')).sort()).toEqual(['1', '2']);
+        await store.put(resource('User', '1', { userName: 'a' }));
+        await store.remove('User', '2');
+        expect(await store.deletedIds('User')).toEqual([]);
+        expect(await store.deletedIds('Group')).toEqual([]);
+      });
     });
 
     describe('indexes', () => {
@@ -116,6 +128,14 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Map
         expect(await store.findId('User', 'userName', 'ALICE@EXAMPLE.COM')).toBe('1');
         expect(await store.findId('Group', 'displayName', 'bi analysts')).toBe('2');
         expect((await store.get('User', '1'))!.attributes.userName).toBe('Alice@Example.COM');
+      });
+
+      it('finds a User by any of its email values, case-insensitively', async () => {
+        await store.put(resource('User', '5', { userName: 'u5', emails: [{ value: 'Work@X.io', type: 'work' }, { value: 'home@x.io' }] }));
+        expect(await store.findId('User', 'emails', 'work@x.io')).toBe('5');
+        expect(await store.findId('User', 'emails', 'HOME@x.io')).toBe('5');
+        await store.put(resource('User', '5', { userName: 'u5', emails: [{ value: 'home@x.io' }] }));
+        expect(await store.findId('User', 'emails', 'work@x.io')).toBeNull();
       });
 
       it('matches externalId exactly (case-sensitive, RFC 7643 §3.1)', async () => {

@@ -95,9 +95,8 @@ export class MetabaseTarget implements Target {
     const created = await this.must<MetabaseUser>('POST', '/api/user', {
       json: { email: input.email, first_name: input.givenName, last_name: input.familyName },
     });
-    const user = toDirectoryUser(created);
-    // POST /api/user takes no locale; it is set by a second call only when there is one.
-    return input.locale ? this.updateUser(user, { locale: input.locale }) : user;
+    // POST /api/user takes no locale: the caller's follow-up updateUser sets it.
+    return toDirectoryUser(created);
   }
 
   async updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser> {

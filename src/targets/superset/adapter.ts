@@ -1,0 +1,386 @@
+// The Superset Target: FAB's security REST API (/api/v1/security/users|roles|groups/) of an unmodified Apache Superset.
+import type { Config } from '../../config.ts';
+import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
+import { HttpClient, type HttpCallSample } from '../http.ts';
+import { TargetError, type Target } from '../target.ts';
+import { ADMIN_ROLE, BUILT_IN_ROLES, GROUP_NAME_MAX, PAGE_SIZE, fromGroup, fromRole, isNumericId, listQuery, parseGroupRef } from './payloads.ts';
+import { toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
+import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetRef, SupersetUser } from './payloads.ts';
+import { SupersetSession, type SessionOptions } from './session.ts';
+
+export interface SupersetTargetOptions {
+  url: string;
+  username: string;
+  password: string;
+  superset: Config['superset'];
+  http?: { onCall?: (sample: HttpCallSample) => void; timeoutMs?: number };
+  /** Serialises read-modify-write of one user's or group's lists across replicas. */
+  withLock: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+  session?: SessionOptions;
+}
+
+const USERS = '/api/v1/security/users/';
+const USER = '/api/v1/security/users/:id';
+const GROUPS = '/api/v1/security/groups/';
+const GROUP = '/api/v1/security/groups/:id';
+const ROLES = '/api/v1/security/roles/';
+const ROLE = '/api/v1/security/roles/:id';
+const ITEM_ONLY = { q: '(keys:!(none))' };
+/** Group columns without `users`, which would carry every member. */
+const GROUP_COLUMNS = ['id', 'name', 'roles.id', 'roles.name'];
+/** Parallel calls one request may make; Superset on SQLite serialises writers anyway. */
+const BI_CONCURRENCY = 4;
+const ADMINS_LOCK = 'superset:admins';
+
+type MemberChange = 'add' | 'remove';
+
+export class SupersetTarget implements Target {
+  readonly kind = 'superset';
+  private readonly http: HttpClient;
+  private readonly api: SupersetSession;
+  private readonly settings: Config['superset'];
+  private readonly withLock: SupersetTargetOptions['withLock'];
+  private readonly hiddenRoles: ReadonlySet<string>;
+  private readonly roleIds = new Map<string, Promise<number>>();
+
+  constructor({ url, username, password, superset, http, withLock, session }: SupersetTargetOptions) {
+    this.http = new HttpClient({ baseUrl: url, timeoutMs: http?.timeoutMs, onCall: http?.onCall });
+    this.api = new SupersetSession(this.http, { username, password }, session);
+    this.settings = superset;
+    this.withLock = withLock;
+    this.hiddenRoles = new Set([...BUILT_IN_ROLES, superset.baselineRole].map((n) => n.toLowerCase()));
+  }
+
+  private get mode() {
+    return this.settings.groupMode;
+  }
+
+  /** Admin's and the baseline role's ids, looked up once; the baseline role is created empty if it is missing. */
+  private roleId(name: string): Promise<number> {
+    let id = this.roleIds.get(name);
+    if (!id) {
+      id = this.lookUpRole(name, name === this.settings.baselineRole);
+      id.catch(() => this.roleIds.delete(name));
+      this.roleIds.set(name, id);
+    }
+    return id;
+  }
+
+  private async lookUpRole(name: string, create: boolean): Promise<number> {
+    const found = await this.api.findByName<SupersetRef>(ROLES, 'name', name);
+    if (found) return found.id;
+    if (!create) throw new TargetError('bad_gateway', `Superset has no "${name}" role: run "superset init"`);
+    // Another replica creating it at the same time makes this POST fail (FAB answers 500); the lookup then finds it.
+    const created = await this.api.send<{ id: number }>('POST', ROLES, { json: { name } }).catch(() => null);
+    return created?.id ?? (await this.lookUpRole(name, false));
+  }
+
+  private baselineRoleId(): Promise<number> {
+    return this.roleId(this.settings.baselineRole);
+  }
+
+  private groupRows(filters: Filter[] = []): Promise<SupersetGroup[]> {
+    return this.api.list<SupersetGroup>(GROUPS, filters, GROUP_COLUMNS);
+  }
+
+  private async context(groups: SupersetGroup[] = []): Promise<MappingContext> {
+    const adminRoleId = await this.roleId(ADMIN_ROLE);
+    const adminGroupIds = new Set(groups.filter((g) => g.roles.some((r) => r.id === adminRoleId)).map((g) => g.id));
+    return { mode: this.mode, adminRoleId, adminGroupIds, hiddenRoles: this.hiddenRoles };
+  }
+
+  /** A person is an administrator through the Admin role or a group carrying it, so groups are read when needed. */
+  private async toUsers(rows: SupersetUser[]): Promise<DirectoryUser[]> {
+    const ctx = await this.context(rows.some((u) => u.groups.length > 0) ? await this.groupRows() : []);
+    return rows.map((u) => toDirectoryUser(u, ctx));
+  }
+
+  private async toUser(row: SupersetUser | null): Promise<DirectoryUser | null> {
+    return row && (await this.toUsers([row]))[0];
+  }
+
+  async checkHealth(): Promise<void> {
+    const health = await this.http.call('GET', '/health');
+    if (health.status !== 200) throw new TargetError('unavailable', `Superset /health answered ${health.status}`, health.status);
+    // 404 here means the security API is not registered, 403 that the account may not use it.
+    await this.api.must('GET', '/api/v1/security/users/_info', { query: { q: '(keys:!(permissions))' } });
+    if (!(await this.serviceAccount()).isAdmin) throw new TargetError('auth', `the Superset account "${this.api.username}" does not have the Admin role`);
+  }
+
+  async serviceAccount(): Promise<ServiceAccount> {
+    const me = await this.api.must<{ result: { id: number; email: string } }>('GET', '/api/v1/me/');
+    const user = await this.getUser(String(me.result.id));
+    return { userId: String(me.result.id), email: me.result.email, isAdmin: user?.isAdmin ?? false };
+  }
+
+  private async userRow(id: string): Promise<SupersetUser | null> {
+    if (!isNumericId(id)) return null;
+    return (await this.api.send<{ result: SupersetUser }>('GET', USER, { params: { id }, query: ITEM_ONLY }, true))?.result ?? null;
+  }
+
+  private async requireUserRow(id: string): Promise<SupersetUser> {
+    const row = await this.userRow(id);
+    if (!row) throw new TargetError('not_found', `Superset user ${id} not found`, 404);
+    return row;
+  }
+
+  async getUser(id: string): Promise<DirectoryUser | null> {
+    return this.toUser(await this.userRow(id));
+  }
+
+  async findUserByEmail(email: string): Promise<DirectoryUser | null> {
+    return this.toUser(await this.api.findByName<SupersetUser>(USERS, 'email', email));
+  }
+
+  async findUserByUsername(username: string): Promise<DirectoryUser | null> {
+    return this.toUser(await this.api.findByName<SupersetUser>(USERS, 'username', username));
+  }
+
+  /** FAB pages are fixed windows: one page when the window lines up, otherwise the 100-row pages that cover it. */
+  async listUsers(offset: number, limit: number): Promise<Page<DirectoryUser>> {
+    const size = limit > 0 && limit <= PAGE_SIZE && offset % limit === 0 ? limit : PAGE_SIZE;
+    const first = Math.floor(offset / size);
+    const pageNumbers = Array.from({ length: Math.max(Math.floor((offset + limit - 1) / size) - first + 1, 1) }, (_, i) => first + i);
+    const pages = await mapWithConcurrency(pageNumbers, BI_CONCURRENCY, (page) =>
+      this.api.must<{ count: number; result: SupersetUser[] }>('GET', USERS, { query: { q: listQuery([], page, size) } }),
+    );
+    const start = offset - first * size;
+    const rows = pages.flatMap((p) => p.result).slice(start, start + Math.max(limit, 0));
+    return { items: await this.toUsers(rows), total: pages[0].count };
+  }
+
+  /** FAB's uniqueness is exact-case, but its logins match usernames case-insensitively and fail on two matches. */
+  private async assertUserFree(values: Partial<Record<'email' | 'username', string>>, ownId: string | null): Promise<void> {
+    for (const [col, value] of Object.entries(values)) {
+      const holder = await this.api.findByName<SupersetUser>(USERS, col, value, ['id', col]);
+      if (holder && String(holder.id) !== ownId) throw new TargetError('conflict', `Superset user ${holder.id} already has ${col} "${value}"`, 409);
+    }
+  }
+
+  async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
+    const body = toUserCreate(input, await this.baselineRoleId());
+    await this.assertUserFree({ email: input.email, username: body.username as string }, null);
+    const created = await this.api.must<{ id: number }>('POST', USERS, { json: body });
+    const user = await this.getUser(String(created.id));
+    if (!user) throw new TargetError('bad_gateway', `Superset created user ${created.id} but does not return it`);
+    return user;
+  }
+
+  /** A PUT that breaks uniqueness is a bare 500 in FAB, so uniqueness is checked first. */
+  async updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser> {
+    const body = toUserUpdate(current, changes);
+    if (Object.keys(body).length === 0) return current;
+    const moved = (col: 'email' | 'username') => (body[col] !== undefined && body[col].toLowerCase() !== (current[col] ?? '').toLowerCase() ? { [col]: body[col] } : {});
+    await this.assertUserFree({ ...moved('email'), ...moved('username') }, current.id);
+    await this.api.must('PUT', USER, { params: { id: current.id }, json: body });
+    return (await this.toUser(await this.requireUserRow(current.id)))!;
+  }
+
+  /** `active:false` keeps roles and groups, and FAB refuses an inactive person's logins and tokens at once. */
+  async setUserActive(id: string, active: boolean): Promise<void> {
+    const user = (await this.toUser(await this.requireUserRow(id)))!;
+    if (user.active === active) return;
+    await this.guardAdmins(!active && user.isAdmin, (userId) => userId === id, `deactivate user ${id}`, async () => {
+      await this.api.must('PUT', USER, { params: { id }, json: { active } });
+    });
+  }
+
+  /** Fails with `conflict` where the database keeps references to the person (PostgreSQL/MySQL foreign keys). */
+  async deleteUser(id: string): Promise<void> {
+    const user = (await this.toUser(await this.requireUserRow(id)))!;
+    // The ORM delete drops the person's role and group links too, also on SQLite where ids are reused.
+    await this.guardAdmins(user.active && user.isAdmin, (userId) => userId === id, `delete user ${id}`, async () => {
+      await this.api.must('DELETE', USER, { params: { id } });
+    });
+  }
+
+  /** Active administrators, each with how they are one: `role` (the Admin role held directly) or `group:<pk>`. */
+  private async activeAdmins(): Promise<Map<string, Set<string>>> {
+    const ctx = await this.context(await this.groupRows());
+    const sources: Array<[Filter, string]> = [
+      [{ col: 'roles', opr: 'rel_m_m', value: ctx.adminRoleId }, 'role'],
+      ...[...ctx.adminGroupIds].map((pk): [Filter, string] => [{ col: 'groups', opr: 'rel_m_m', value: pk }, `group:${pk}`]),
+    ];
+    const admins = new Map<string, Set<string>>();
+    for (const [filter, via] of sources) {
+      for (const { id } of await this.api.list<{ id: number }>(USERS, [filter, { col: 'active', opr: 'eq', value: true }], ['id'])) {
+        admins.set(String(id), (admins.get(String(id)) ?? new Set()).add(via));
+      }
+    }
+    return admins;
+  }
+
+  /** Runs a change that may strip administrators, serialised with every other such change, unless none would remain. */
+  private async guardAdmins(affectsAdmins: boolean, loses: (userId: string, via: string) => boolean, what: string, change: () => Promise<void>): Promise<void> {
+    if (!affectsAdmins) return change();
+    await this.withLock(ADMINS_LOCK, async () => {
+      const remaining = [...(await this.activeAdmins())].filter(([userId, vias]) => [...vias].some((via) => !loses(userId, via)));
+      if (remaining.length === 0) throw new TargetError('protected', `Superset would be left without an active Admin: refused to ${what}`);
+      await change();
+    });
+  }
+
+  // Groups: FAB groups (id = pk) plus roles as hidden `role:<pk>` in groups mode; roles only (id = pk) in roles mode.
+
+  async listGroups(): Promise<DirectoryGroup[]> {
+    const [groups, roles] = await Promise.all([this.groupRows(), this.api.list<SupersetRef>(ROLES, [])]);
+    const ctx = await this.context(groups);
+    return [...(this.mode === 'groups' ? groups.map((g) => fromGroup(g, ctx)) : []), ...roles.map((r) => fromRole(r, ctx))];
+  }
+
+  private async groupByRef(ref: GroupRef): Promise<DirectoryGroup | null> {
+    const byId: Filter[] = [{ col: 'id', opr: 'eq', value: ref.pk }];
+    if (ref.kind === 'role') {
+      const [role] = await this.api.list<SupersetRef>(ROLES, byId);
+      return role ? fromRole(role, await this.context()) : null;
+    }
+    const [group] = await this.groupRows(byId);
+    return group ? fromGroup(group, await this.context([group])) : null;
+  }
+
+  async getGroup(id: string): Promise<DirectoryGroup | null> {
+    const ref = parseGroupRef(id, this.mode);
+    return ref && this.groupByRef(ref);
+  }
+
+  private async requireGroup(id: string): Promise<{ ref: GroupRef; group: DirectoryGroup }> {
+    const ref = parseGroupRef(id, this.mode);
+    const group = ref && (await this.groupByRef(ref));
+    if (!ref || !group) throw new TargetError('not_found', `Superset group ${id} not found`, 404);
+    return { ref, group };
+  }
+
+  /** The kind SCIM manages, by exact case-insensitive name: FAB groups in groups mode, roles in roles mode. */
+  private async managedByName(name: string): Promise<DirectoryGroup | null> {
+    if (this.mode === 'roles') return this.roleByName(name);
+    const group = await this.api.findByName<SupersetGroup>(GROUPS, 'name', name, GROUP_COLUMNS);
+    return group && fromGroup(group, await this.context([group]));
+  }
+
+  private async roleByName(name: string): Promise<DirectoryGroup | null> {
+    const role = await this.api.findByName<SupersetRef>(ROLES, 'name', name);
+    return role && fromRole(role, await this.context());
+  }
+
+  async findGroupByName(name: string): Promise<DirectoryGroup | null> {
+    const group = await this.managedByName(name);
+    return group && !group.hidden ? group : null;
+  }
+
+  /** Mappings name roles (Admin, Alpha, …); in groups mode an existing FAB group of that name is the fallback. */
+  async findMappingTarget(name: string): Promise<DirectoryGroup | null> {
+    return (await this.roleByName(name)) ?? (this.mode === 'groups' ? this.managedByName(name) : null);
+  }
+
+  /** FAB's unique constraint is exact-case; SCIM displayNames are unique ignoring case. */
+  private async assertNameFree(name: string, ownId: string | null): Promise<void> {
+    const holder = await this.managedByName(name);
+    if (holder && holder.id !== ownId) throw new TargetError('conflict', `Superset already has "${holder.name}" (${holder.id})`, 409);
+  }
+
+  async createGroup(name: string): Promise<DirectoryGroup> {
+    if (name.length > GROUP_NAME_MAX) throw new TargetError('invalid', `Superset group names are at most ${GROUP_NAME_MAX} characters`);
+    await this.assertNameFree(name, null);
+    const kind = this.mode === 'roles' ? 'role' : 'group';
+    const [route, json] = kind === 'role' ? [ROLES, { name }] : [GROUPS, { name, label: name, description: 'Provisioned by bi-scim (SCIM)' }];
+    const created = await this.api.must<{ id: number }>('POST', route, { json });
+    return (await this.groupByRef({ kind, pk: created.id }))!;
+  }
+
+  /** Roles that Superset or an operator owns are not SCIM's to rename or delete. */
+  private assertManaged(group: DirectoryGroup, what: string): void {
+    if (group.hidden) throw new TargetError('forbidden', `Superset ${group.name} is not managed by SCIM: refused to ${what} it`, 403);
+  }
+
+  async renameGroup(id: string, name: string): Promise<DirectoryGroup> {
+    const { ref, group } = await this.requireGroup(id);
+    this.assertManaged(group, 'rename');
+    if (group.name === name) return group;
+    await this.assertNameFree(name, id);
+    const [route, json] = ref.kind === 'role' ? [ROLE, { name }] : [GROUP, { name, label: name }];
+    await this.api.must('PUT', route, { params: { id: ref.pk }, json });
+    return (await this.groupByRef(ref))!;
+  }
+
+  async deleteGroup(id: string): Promise<void> {
+    const ref = parseGroupRef(id, this.mode);
+    const group = ref && (await this.groupByRef(ref));
+    if (!ref || !group) return;
+    this.assertManaged(group, 'delete');
+    const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
+    await this.guardAdmins(group.isAdmin, (_, v) => v === via, `delete ${group.name}`, async () => {
+      await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, true);
+    });
+  }
+
+  private async groupMemberIds(pk: number): Promise<string[]> {
+    const body = await this.api.send<{ result: { users: Array<{ id: number }> } }>('GET', GROUP, { params: { id: pk }, query: ITEM_ONLY }, true);
+    if (!body) throw new TargetError('not_found', `Superset group ${pk} not found`, 404);
+    return body.result.users.map((u) => String(u.id));
+  }
+
+  /** Every member, inactive ones included: deactivation keeps memberships. */
+  async listMembers(groupId: string): Promise<string[]> {
+    const { ref } = await this.requireGroup(groupId);
+    if (ref.kind === 'group') return this.groupMemberIds(ref.pk);
+    const rows = await this.api.list<{ id: number }>(USERS, [{ col: 'roles', opr: 'rel_m_m', value: ref.pk }], ['id']);
+    return rows.map((r) => String(r.id));
+  }
+
+  addMembers(groupId: string, userIds: string[]): Promise<void> {
+    return this.changeMembers(groupId, [...new Set(userIds)], 'add');
+  }
+
+  removeMembers(groupId: string, userIds: string[]): Promise<void> {
+    return this.changeMembers(groupId, [...new Set(userIds)], 'remove');
+  }
+
+  /**
+   * Membership endpoints replace whole lists, so every write is read-modify-write under a lock: a FAB group's `users`
+   * under the group's lock (one GET and one PUT however many people), a person's `roles` under that person's lock.
+   */
+  private async changeMembers(groupId: string, ids: string[], change: MemberChange): Promise<void> {
+    const { ref, group } = await this.requireGroup(groupId);
+    if (ids.length === 0) return;
+    const malformed = ids.filter((id) => !isNumericId(id));
+    if (malformed.length > 0) throw new TargetError('not_found', `Superset users ${malformed.join(', ')} not found`, 404);
+    const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
+    const loses = (userId: string, v: string) => v === via && ids.includes(userId);
+    await this.guardAdmins(change === 'remove' && group.isAdmin, loses, `remove ${ids.join(', ')} from ${group.name}`, () =>
+      ref.kind === 'group' ? this.writeGroupUsers(ref.pk, ids, change) : this.writeUsersRole(ref.pk, ids, change),
+    );
+  }
+
+  private writeGroupUsers(pk: number, ids: string[], change: MemberChange): Promise<void> {
+    return this.withLock(`superset:group:${pk}`, async () => {
+      const current = await this.groupMemberIds(pk);
+      const next = change === 'add' ? [...new Set([...current, ...ids])] : current.filter((id) => !ids.includes(id));
+      if (next.length === current.length) return;
+      // FAB checks every id before writing: an unknown one is a 400 that changes nothing.
+      await this.api.must('PUT', GROUP, { params: { id: pk }, json: { users: next.map(Number) } });
+    });
+  }
+
+  private async writeUsersRole(rolePk: number, ids: string[], change: MemberChange): Promise<void> {
+    const baseline = await this.baselineRoleId();
+    // Every person keeps the baseline role, so nobody is ever left without a role.
+    if (change === 'remove' && rolePk === baseline) return;
+    const known = new Set((await this.api.list<{ id: number }>(USERS, [{ col: 'id', opr: 'in', value: ids.map(Number) }], ['id'])).map((r) => String(r.id)));
+    const unknown = ids.filter((id) => !known.has(id));
+    if (unknown.length > 0) throw new TargetError('not_found', `Superset users ${unknown.join(', ')} not found`, 404);
+    await mapWithConcurrency(ids, BI_CONCURRENCY, (id) =>
+      this.withLock(`superset:user:${id}`, async () => {
+        const roles = (await this.requireUserRow(id)).roles.map((r) => r.id);
+        if (roles.includes(rolePk) === (change === 'add')) return;
+        const next = change === 'add' ? [...roles, rolePk] : roles.filter((r) => r !== rolePk);
+        await this.api.must('PUT', USER, { params: { id }, json: { roles: next.length > 0 ? next : [baseline] } });
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.api.close();
+    await this.http.close();
+  }
+}
