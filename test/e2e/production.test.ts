@@ -1,0 +1,78 @@
+// The production start path: build output, production dependencies only, `bi-scim serve`; health, readiness, metrics.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
+import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+
+const TOKEN = 'production-path-token';
+let dir: string;
+let double: MetabaseDouble;
+let sidecar: SidecarProcess;
+
+/** What the Dockerfile's final stage holds: dist/, bin/, package files and production node_modules. */
+function installLikeTheImage(): string {
+  const target = mkdtempSync(join(tmpdir(), 'bi-scim-prod-'));
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', join(target, 'dist')], { stdio: 'pipe' });
+  for (const path of ['bin', 'package.json', 'package-lock.json']) cpSync(path, join(target, path), { recursive: true });
+  execFileSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: target, stdio: 'pipe', timeout: 180_000 });
+  return target;
+}
+
+beforeAll(async () => {
+  dir = installLikeTheImage();
+  double = await startMetabaseDouble();
+  sidecar = await startSidecarProcess(
+    { BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN, NODE_ENV: 'production' },
+    [process.execPath, join(dir, 'bin', 'bi-scim.js'), 'serve'],
+  );
+}, 240_000);
+
+afterAll(async () => {
+  await sidecar?.stop();
+  await double?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the production build', () => {
+  it('holds no development dependency and no TypeScript source', () => {
+    for (const dev of ['vitest', 'typescript', '@types/node']) expect(existsSync(join(dir, 'node_modules', dev))).toBe(false);
+    expect(existsSync(join(dir, 'node_modules', 'hono'))).toBe(true);
+    expect(existsSync(join(dir, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(dir, 'src'))).toBe(false);
+  });
+
+  it('answers /healthz without looking at dependencies', async () => {
+    const res = await fetch(`${sidecar.origin}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('is ready while the store and Metabase answer, and not ready when Metabase is down', async () => {
+    const ready = await fetch(`${sidecar.origin}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', store: 'ok', target: 'ok' });
+
+    double.failNext({ pathPrefix: '/api/health' }, 503);
+    const down = await fetch(`${sidecar.origin}/readyz`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'not ready', store: 'ok' });
+  });
+
+  it('serves SCIM and counts requests and BI calls in Prometheus metrics on its own port', async () => {
+    const scim = await fetch(`${sidecar.url}/Users?count=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(scim.status).toBe(200);
+    const metrics = await (await fetch(sidecar.metricsUrl)).text();
+    expect(metrics).toMatch(/bi_scim_http_request_duration_seconds_count\{method="GET",route="\/scim\/v2\/Users",status="200"\} 1/);
+    expect(metrics).toMatch(/bi_scim_bi_call_duration_seconds_count\{method="GET",endpoint="\/api\/user",status="200"\} [1-9]/);
+    expect(metrics).toContain('bi_scim_process_resident_memory_bytes');
+    expect((await fetch(`${sidecar.origin}/metrics`)).status).toBe(404);
+  });
+
+  it('drains and exits 0 on SIGTERM', async () => {
+    expect(await sidecar.stop()).toBe(0);
+    expect(sidecar.logs.some((l) => l.includes('"msg":"draining"'))).toBe(true);
+  });
+});
