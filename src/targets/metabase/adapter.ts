@@ -6,6 +6,7 @@ import { HttpClient, type CallOptions, type HttpCallSample, type HttpResponse } 
 import { TargetError, type Target } from '../target.ts';
 import {
   isApiKeyUser,
+  isPerson,
   metabaseError,
   toDirectoryGroup,
   toDirectoryUser,
@@ -66,10 +67,11 @@ export class MetabaseTarget implements Target {
     return { userId: String(me.id), email: me.email, isAdmin: me.is_superuser };
   }
 
+  /** API-key and internal users are reachable by id but are not people: SCIM never sees them (nor does /api/user). */
   async getUser(id: string): Promise<DirectoryUser | null> {
     if (!isNumericId(id)) return null;
     const user = await this.send<MetabaseUser>('GET', '/api/user/:id', { params: { id } }, true);
-    return user && toDirectoryUser(user);
+    return user && isPerson(user) ? toDirectoryUser(user) : null;
   }
 
   /** `query` is a case-insensitive substring match (and `%`/`_` are wildcards), so the exact match is made here. */
@@ -161,15 +163,18 @@ export class MetabaseTarget implements Target {
     await this.send('DELETE', '/api/permissions/group/:id', { params: { id } }, true);
   }
 
-  /** Active members only: Metabase lists no others, and keeps inactive people's memberships for reactivation. */
-  private async members(groupId: string): Promise<MetabaseMember[]> {
+  /** Active members with their membership ids (Metabase lists no others here). */
+  private async activeMembers(groupId: string): Promise<MetabaseMember[]> {
     if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
     const group = await this.must<{ members?: MetabaseMember[] }>('GET', '/api/permissions/group/:id', { params: { id: groupId } });
     return (group.members ?? []).filter((m) => !isApiKeyUser(m.email));
   }
 
+  /** Everyone in the group, deactivated people included (their memberships are kept), so deltas see them too. */
   async listMembers(groupId: string): Promise<string[]> {
-    return (await this.members(groupId)).map((m) => String(m.user_id));
+    if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
+    const page = await this.must<{ data: MetabaseUser[] }>('GET', '/api/user', { query: { status: 'all', group_id: groupId } });
+    return page.data.map((u) => String(u.id));
   }
 
   /** A duplicate membership insert is a 500 in Metabase, so each person's groups are checked first. */
@@ -187,7 +192,7 @@ export class MetabaseTarget implements Target {
   /** Membership ids come from the group's active members; inactive people's only from the full membership map. */
   async removeMembers(groupId: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
-    const membershipIds = new Map((await this.members(groupId)).map((m) => [String(m.user_id), m.membership_id]));
+    const membershipIds = new Map((await this.activeMembers(groupId)).map((m) => [String(m.user_id), m.membership_id]));
     const missing = userIds.filter((id) => !membershipIds.has(id));
     if (missing.length > 0) {
       const all = await this.must<Record<string, Array<{ membership_id: number; group_id: number }>>>('GET', '/api/permissions/membership');

@@ -40,6 +40,13 @@ export function isApiKeyUser(email: string): boolean {
   return email.toLowerCase().endsWith('@api-key.invalid');
 }
 
+/** Metabase's internal user (id 13371338) answers GET by id but is no person either. */
+const INTERNAL_USER_EMAIL = 'internal@metabase.com';
+
+export function isPerson(user: Pick<MetabaseUser, 'email'>): boolean {
+  return !isApiKeyUser(user.email) && user.email.toLowerCase() !== INTERNAL_USER_EMAIL;
+}
+
 export function toDirectoryUser(u: MetabaseUser): DirectoryUser {
   const groupIds = u.user_group_memberships?.map((m) => m.id) ?? u.group_ids ?? [];
   return {

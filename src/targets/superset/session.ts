@@ -171,7 +171,7 @@ export class SupersetSession {
    */
   async findByName<T>(route: string, col: string, value: string, columns?: string[]): Promise<T | null> {
     const rows = await this.list<T & Record<string, unknown>>(route, [{ col, opr: 'sw', value }], columns, MAX_LOOKUP_ROWS);
-    return rows[0] ?? null;
+    return rows.find((row) => String(row[col]).toLowerCase() === value.toLowerCase()) ?? null;
   }
 
   /** Superset keeps no server-side JWT session, so there is nothing to log out of. */
