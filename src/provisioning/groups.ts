@@ -2,7 +2,7 @@
 import type { DirectoryGroup } from '../directory.ts';
 import { compareBy } from '../scim/attributes.ts';
 import { ScimError } from '../scim/errors.ts';
-import { equalityLookups, matchesFilter } from '../scim/filter.ts';
+import { equalityLookups, matchesFilter, mentionsAttribute } from '../scim/filter.ts';
 import { pageOf, type ListQuery } from '../scim/list.ts';
 import { applyPatch, type PatchOperation } from '../scim/patch.ts';
 import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
@@ -52,7 +52,7 @@ export async function listGroups(p: Provisioning, ctx: RequestContext, query: Li
   const loaded = groups
     .map((group) => ({ group, record: records.get(group.id) ?? null }))
     .filter(({ group, record }) => isVisible(group, record) && (!memberOf || memberOf.has(group.id)));
-  const filterNeedsMembers = !!query.filter && JSON.stringify(query.filter).toLowerCase().includes('"members"');
+  const filterNeedsMembers = !!query.filter && mentionsAttribute(query.filter, 'members');
   const render = async (l: LoadedGroup, members: boolean) => renderGroup(ctx, l, members ? await p.target.listMembers(l.group.id) : null);
   if (!query.filter && !query.sortBy) {
     const page = pageOf(loaded, query);

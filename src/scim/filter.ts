@@ -34,6 +34,19 @@ export function parseFilter(text: string): FilterNode {
   return parseFilterExpression(text);
 }
 
+/** Whether any term of the filter reads `attribute` (case-insensitive), so callers load it only when needed. */
+export function mentionsAttribute(node: FilterNode, attribute: string): boolean {
+  switch (node.op) {
+    case 'and':
+    case 'or':
+      return mentionsAttribute(node.left, attribute) || mentionsAttribute(node.right, attribute);
+    case 'not':
+      return mentionsAttribute(node.filter, attribute);
+    default:
+      return node.path.attribute.toLowerCase() === attribute.toLowerCase();
+  }
+}
+
 /** The terms of an `and` chain (a lone term is a chain of one). */
 export function conjuncts(node: FilterNode): FilterNode[] {
   return node.op === 'and' ? [...conjuncts(node.left), ...conjuncts(node.right)] : [node];

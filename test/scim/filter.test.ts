@@ -1,6 +1,6 @@
 // Filter evaluation and equality push-down (src/scim/filter.ts): resources × filters → which match, filters → lookups.
 import { describe, expect, it } from 'vitest';
-import { equalityLookups, matchesFilter, parseFilter } from '../../src/scim/filter.ts';
+import { equalityLookups, matchesFilter, mentionsAttribute, parseFilter } from '../../src/scim/filter.ts';
 import type { ScimDoc } from '../../src/scim/resources.ts';
 import fixtures from './fixtures/filter.json' with { type: 'json' };
 
@@ -47,5 +47,17 @@ describe('matchesFilter', () => {
 describe('equalityLookups', () => {
   it.each(fixtures.lookups)('$source → $expected', ({ source, expected }) => {
     expect(equalityLookups(parseFilter(source))).toStrictEqual(expected);
+  });
+});
+
+describe('mentionsAttribute', () => {
+  it.each([
+    ['members eq "7"', true],
+    ['id eq "4" and members[value eq "7"]', true],
+    ['not (MEMBERS pr)', true],
+    ['displayName eq "members"', false],
+    ['id eq "4" or displayName sw "m"', false],
+  ])('%s → %s', (filter, expected) => {
+    expect(mentionsAttribute(parseFilter(filter), 'members')).toBe(expected);
   });
 });
