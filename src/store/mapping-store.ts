@@ -84,6 +84,9 @@ export interface LockOptions {
   ttlMs?: number;
 }
 
+/** Both stores' defaults: a waiter gives up well inside an IdP's 60 s timeout; a dead holder frees the lock in 30 s. */
+export const DEFAULT_LOCK_OPTIONS: Required<LockOptions> = { waitMs: 10_000, ttlMs: 30_000 };
+
 export interface MappingStore {
   readonly kind: 'memory' | 'redis';
 

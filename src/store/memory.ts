@@ -1,5 +1,6 @@
 // The in-memory MappingStore: the embedded default for a single replica and for tests; state ends with the process.
 import {
+  DEFAULT_LOCK_OPTIONS,
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
@@ -13,8 +14,6 @@ import {
 } from './mapping-store.ts';
 
 export const MEMORY_AUDIT_CAP = 10_000;
-const DEFAULT_LOCK_WAIT_MS = 10_000;
-const DEFAULT_LOCK_TTL_MS = 30_000;
 
 const recordKey = (kind: ResourceKind, id: string) => `${kind}:${id}`;
 const indexKey = (kind: ResourceKind, index: IndexName, value: string) => `${kind}:${index}:${value}`;
@@ -124,7 +123,7 @@ export class MemoryStore implements MappingStore {
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const { waitMs = DEFAULT_LOCK_WAIT_MS, ttlMs = DEFAULT_LOCK_TTL_MS } = options;
+    const { waitMs, ttlMs } = { ...DEFAULT_LOCK_OPTIONS, ...options };
     const token = await this.#locks.acquire(key, waitMs, ttlMs);
     try {
       return await fn();

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import {
+  DEFAULT_LOCK_OPTIONS,
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
@@ -30,8 +31,6 @@ export interface RedisStoreOptions {
 
 export const DEFAULT_KEY_PREFIX = 'bi-scim:';
 const AUDIT_MAX_LENGTH = 100_000;
-const DEFAULT_LOCK_WAIT_MS = 10_000;
-const DEFAULT_LOCK_TTL_MS = 30_000;
 const LOCK_RETRY_FIRST_MS = 10;
 const LOCK_RETRY_MAX_MS = 200;
 
@@ -155,7 +154,7 @@ export class RedisStore implements MappingStore {
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const { waitMs = DEFAULT_LOCK_WAIT_MS, ttlMs = DEFAULT_LOCK_TTL_MS } = options;
+    const { waitMs, ttlMs } = { ...DEFAULT_LOCK_OPTIONS, ...options };
     const lockKey = this.#keys.lock(key);
     const token = randomUUID();
     await this.#run('withLock', () => this.#acquire(key, token, waitMs, ttlMs));

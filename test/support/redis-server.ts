@@ -2,9 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './ports.ts';
 
 export interface RunningRedis {
   url: string;
@@ -31,19 +32,6 @@ async function findRedisServer(): Promise<string> {
     'redis-server was not found on PATH. The store and end-to-end tests run against a real Redis: ' +
       'install it (Debian/Ubuntu: apt-get install redis-server) and run the tests again.',
   );
-}
-
-/** A port the kernel just handed out on 127.0.0.1; free again once the probe closes. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** One PING over a raw socket: true when the server answers +PONG. */

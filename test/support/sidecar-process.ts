@@ -1,6 +1,6 @@
 // Starts the real bi-scim process (`node src/main.ts serve`) on 127.0.0.1 for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './ports.ts';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -14,17 +14,6 @@ export interface SidecarProcess {
   child: ChildProcess;
   /** Sends SIGTERM and waits (bounded) for the exit code. */
   stop(): Promise<number | null>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHealth(origin: string, child: ChildProcess, logs: string[]): Promise<void> {
