@@ -357,9 +357,18 @@ export class SupersetTarget implements Target {
       const current = await this.groupMemberIds(pk);
       const next = change === 'add' ? [...new Set([...current, ...ids])] : current.filter((id) => !ids.includes(id));
       if (next.length === current.length) return;
+      if (change === 'remove') await this.keepSomeRole(current.filter((id) => ids.includes(id)), pk);
       // FAB checks every id before writing: an unknown one is a 400 that changes nothing.
       await this.api.must('PUT', GROUP, { params: { id: pk }, json: { users: next.map(Number) } });
     });
+  }
+
+  /** People this group was the only source of roles for (made outside bi-scim) get the baseline role first. */
+  private async keepSomeRole(leaving: string[], pk: number): Promise<void> {
+    const rows = await this.api.list<SupersetUser>(USERS, [{ col: 'id', opr: 'in', value: leaving.map(Number) }], ['id', 'roles.id', 'groups']);
+    const bare = rows.filter((u) => u.roles.length === 0 && u.groups.every((g) => g.id === pk));
+    const roles = [await this.baselineRoleId()];
+    await mapWithConcurrency(bare, BI_CONCURRENCY, (u) => this.api.must('PUT', USER, { params: { id: u.id }, json: { roles } }));
   }
 
   private async writeUsersRole(rolePk: number, ids: string[], change: MemberChange): Promise<void> {

@@ -181,14 +181,19 @@ const KNOWN_REFUSALS: ReadonlyArray<[(status: number, detail: string) => boolean
   [(s, d) => s === 422 && /foreign key/i.test(d), 'conflict'],
 ];
 
-/** A route without `:params` that answers 404 is an API Superset did not register, not a missing row. */
-function isUnregisteredApi(route: string, status: number): boolean {
-  return status === 404 && !route.includes(':');
+/**
+ * A 404 for an API Superset did not register, not for a missing row. FAB answers a missing row with
+ * `{"message": "Not found"}`; an unknown route gets Superset's own `{"errors": [...]}` (or its HTML page without
+ * `Accept: application/json`); and a route without `:params` only 404s when it is not there at all.
+ */
+export function isUnregisteredApi(route: string, res: HttpResponse): boolean {
+  const body = res.body as { message?: unknown } | null;
+  return res.status === 404 && (!route.includes(':') || typeof body?.message !== 'string');
 }
 
 export function supersetError(method: string, route: string, res: HttpResponse, account: string): TargetError {
   const detail = describeBody(res.body);
-  if (isUnregisteredApi(route, res.status)) {
+  if (isUnregisteredApi(route, res)) {
     return new TargetError(
       'bad_gateway',
       `Superset has no ${route}: the security REST API is off. Set FAB_ADD_SECURITY_API = True in superset_config.py and run "superset init"`,

@@ -1,7 +1,7 @@
 // Superset authentication (one JWT shared by all requests, renewed before it expires) and the authenticated JSON calls.
 import { describeBody, upstreamError, type CallOptions, type HttpClient, type HttpResponse } from '../http.ts';
 import { TargetError } from '../target.ts';
-import { PAGE_SIZE, listQuery, supersetError, type Filter } from './payloads.ts';
+import { PAGE_SIZE, isUnregisteredApi, listQuery, supersetError, type Filter } from './payloads.ts';
 
 export interface SupersetCredentials {
   username: string;
@@ -22,16 +22,16 @@ interface Tokens {
 }
 
 const LOGIN_ROUTE = '/api/v1/security/login';
-/** Paging is bounded: a list longer than this fails loudly instead of being read without end. */
-const MAX_LIST_ROWS = 50_000;
-/** A name lookup whose `sw` prefix matches more candidates than this is refused. */
-const MAX_LOOKUP_ROWS = 1_000;
 const REFRESH_ROUTE = '/api/v1/security/refresh';
-/** Renew when a quarter of the lifetime is left, and never later than a minute before expiry. */
+/** Renew a minute before expiry, or with a quarter of the lifetime left when tokens live under four minutes. */
 const RENEW_SHARE = 0.25;
 const RENEW_MAX_MS = 60_000;
 /** flask-jwt-extended's default, used when a token carries no readable exp/iat. */
 const DEFAULT_LIFETIME_MS = 15 * 60_000;
+/** Paging is bounded: a list longer than this fails loudly instead of being read without end. */
+const MAX_LIST_ROWS = 50_000;
+/** A name lookup whose `sw` prefix matches more candidates than this is refused. */
+const MAX_LOOKUP_ROWS = 1_000;
 
 function tokenLifetimeMs(jwt: string): number {
   try {
@@ -142,11 +142,11 @@ export class SupersetSession {
     return { access, refresh, renewAt: received + lifetime - Math.min(lifetime * RENEW_SHARE, RENEW_MAX_MS), expiresAt: received + lifetime };
   }
 
-  /** Calls Superset and returns the body of a 2xx answer; a missing row (404 on a route with an id) gives null when `allowMissing`. */
+  /** Calls Superset and returns the body of a 2xx answer; a missing row gives null when `allowMissing`. */
   async send<T>(method: string, route: string, options: CallOptions = {}, allowMissing = false): Promise<T | null> {
     const res = await this.call(method, route, options);
     if (res.status >= 200 && res.status < 300) return res.body as T;
-    if (allowMissing && res.status === 404 && route.includes(':')) return null;
+    if (allowMissing && res.status === 404 && !isUnregisteredApi(route, res)) return null;
     throw supersetError(method, route, res, this.username);
   }
 
