@@ -167,9 +167,17 @@ async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: 
   return renderUser(p, ctx, user, record);
 }
 
+/** A POST naming someone the BI tool already has: revive them if bi-scim DELETEd or deactivated them (design §2.3), else 409. */
+async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: DirectoryUser, doc: ScimDoc): Promise<ScimDoc> {
+  const record = await p.store.get('User', existing.id);
+  const revivable = record?.deleted || (record && !existing.active);
+  if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${String(doc.userName)}"`);
+  return write(p, ctx, { user: existing, record: { ...record, deleted: false } }, doc, 'revive');
+}
+
 /**
- * POST /Users. A person DELETEd earlier, or deactivated and known to bi-scim, with the same userName or email
- * is revived in place with the same id (design §2.3); anyone else holding them is a 409.
+ * POST /Users. The BI tool is asked to create first and checks uniqueness itself (Metabase counts deactivated
+ * people too), so a new person costs no look-up; only a conflict is looked into.
  */
 export async function createUser(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('User', body);
@@ -177,17 +185,17 @@ export async function createUser(p: Provisioning, ctx: RequestContext, body: unk
   return withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
     const input = toDirectoryInput(p, doc);
     const indexed = await p.store.findId('User', 'userName', userName);
-    const existing =
-      (indexed ? await p.target.getUser(indexed) : null) ??
-      (await p.target.findUserByEmail(input.email)) ??
-      (input.username ? await p.target.findUserByUsername(input.username) : null);
-    if (existing) {
-      const record = await p.store.get('User', existing.id);
-      const revivable = record?.deleted || (record && !existing.active);
-      if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${userName}"`);
-      return write(p, ctx, { user: existing, record: { ...record, deleted: false } }, doc, 'revive');
+    const holder = indexed ? await p.target.getUser(indexed) : null;
+    if (holder) return reviveOrRefuse(p, ctx, holder, doc);
+    let user: DirectoryUser;
+    try {
+      user = await p.target.createUser(input);
+    } catch (err) {
+      if (!(err instanceof TargetError && err.code === 'conflict')) throw err;
+      const existing = (await p.target.findUserByEmail(input.email)) ?? (input.username ? await p.target.findUserByUsername(input.username) : null);
+      if (!existing) throw err;
+      return reviveOrRefuse(p, ctx, existing, doc);
     }
-    const user = await p.target.createUser(input);
     try {
       return await write(p, ctx, { user, record: null }, doc, 'create');
     } catch (err) {
