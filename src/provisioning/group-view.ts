@@ -21,6 +21,15 @@ export function forgetGroupList(p: Provisioning): void {
   groupLists.delete(p);
 }
 
+/** Puts a group this process just created or renamed into the cached list, so its next request needs no re-read. */
+export function rememberGroup(p: Provisioning, group: DirectoryGroup): void {
+  const cached = groupLists.get(p);
+  if (!cached) return;
+  const groups = cached.groups.then((list) => [...list.filter((g) => g.id !== group.id), group]);
+  groups.catch(() => groupLists.delete(p));
+  groupLists.set(p, { at: cached.at, groups });
+}
+
 /** A group by id; one missing from the cached list (made by another replica a moment ago) triggers one fresh read. */
 export async function findGroup(p: Provisioning, id: string): Promise<DirectoryGroup | null> {
   const cached = (await cachedGroupList(p)).find((g) => g.id === id);

@@ -8,7 +8,7 @@ import { applyPatch, type PatchOperation } from '../scim/patch.ts';
 import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { audit, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
-import { findGroup, forgetGroupList, groupDisplayName, isVisible, location } from './group-view.ts';
+import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations } from './membership.ts';
 
 interface LoadedGroup {
@@ -72,10 +72,8 @@ export async function getGroup(p: Provisioning, ctx: RequestContext, id: string,
 /** An IdP group named in `groupMappings` links to the existing BI group or role instead of creating one (design §2.4). */
 async function createOrLink(p: Provisioning, name: string): Promise<{ group: DirectoryGroup; mappedTo?: string }> {
   const mapping = p.options.groupMappings.find((m) => m.idpGroup.toLowerCase() === name.toLowerCase());
-  if (!mapping) {
-    if (await p.target.findGroupByName(name)) throw new ScimError('uniqueness', `A group named "${name}" already exists`);
-    return { group: await p.target.createGroup(name) };
-  }
+  // The BI tool checks the name itself (a conflict becomes 409 uniqueness), so a new group costs one call.
+  if (!mapping) return { group: await p.target.createGroup(name) };
   const group = await p.target.findMappingTarget(mapping.target);
   if (!group) throw new ScimError('invalidValue', `"${name}" is mapped to "${mapping.target}", which does not exist in the BI tool`);
   const linked = await p.store.get('Group', group.id);
@@ -91,7 +89,7 @@ async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, 
   const mapped = mappedTo ?? previous?.mappedTo;
   if (mapped) record.mappedTo = mapped;
   await p.store.put(record);
-  forgetGroupList(p);
+  rememberGroup(p, group);
   return record;
 }
 

@@ -110,15 +110,14 @@ function inputOf(user: DirectoryUser): DirectoryUserInput {
 
 /**
  * Brings the BI tool to `active` and `input`, one step at a time. If a step fails, the steps already taken are
- * undone (best effort, newest first), so a failed request leaves the person as it found them. Returns whether the
- * person was reactivated (their groups may then have changed).
+ * undone (best effort, newest first), so a failed request leaves the person as it found them.
  */
-async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boolean, input: DirectoryUserInput): Promise<{ user: DirectoryUser; reactivated: boolean }> {
+async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boolean, input: DirectoryUserInput): Promise<DirectoryUser> {
   let user = loaded;
   const undo: Array<() => Promise<unknown>> = [];
   try {
     if (active && !user.active) {
-      await p.target.setUserActive(user.id, true);
+      await p.target.setUserActive(user.id, true, user);
       undo.push(() => p.target.setUserActive(loaded.id, false));
       user = { ...user, active: true };
     }
@@ -138,7 +137,7 @@ async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boo
     }
     throw err;
   }
-  return { user, reactivated: active && !loaded.active };
+  return user;
 }
 
 /**
@@ -148,9 +147,9 @@ async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boo
 async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, action: string): Promise<ScimDoc> {
   const active = typeof doc.active === 'boolean' ? doc.active : loaded.user.active;
   if (!active && loaded.user.active) await refuseIfProtected(p, ctx, loaded.user, action);
-  let result: { user: DirectoryUser; reactivated: boolean };
+  let user: DirectoryUser;
   try {
-    result = await applyToTarget(p, loaded.user, active, toDirectoryInput(p, doc));
+    user = await applyToTarget(p, loaded.user, active, toDirectoryInput(p, doc));
   } catch (err) {
     if (err instanceof TargetError && err.code === 'protected') {
       await audit(p, ctx, { action, resourceType: 'User', resourceId: loaded.user.id, outcome: 'refused', detail: err.message });
@@ -162,8 +161,7 @@ async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: 
   const record: StoredResource = { id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? loaded.user.created ?? now, lastModified: now };
   await p.store.put(record);
   await audit(p, ctx, { action, resourceType: 'User', resourceId: id, outcome: 'success' });
-  // Reactivation can change memberships (Metabase drops and bi-scim restores Administrators): read them again.
-  const user = result.reactivated ? ((await p.target.getUser(id)) ?? result.user) : result.user;
+  // Reactivation keeps every membership (the Metabase adapter restores the Administrators one it drops).
   return renderUser(p, ctx, user, record);
 }
 

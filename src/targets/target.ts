@@ -49,8 +49,8 @@ export interface Target {
   createUser(input: DirectoryUserInput): Promise<DirectoryUser>;
   /** Applies only the keys present in `changes`; `current` is the state just read, so unchanged values are not re-sent. */
   updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser>;
-  /** Deactivates or reactivates in place; memberships are kept. */
-  setUserActive(id: string, active: boolean): Promise<void>;
+  /** Deactivates or reactivates in place; memberships are kept. `current`, when the caller has just read it, spares a read. */
+  setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void>;
   /** Hard delete; adapters that cannot throw TargetError('invalid'). */
   deleteUser(id: string): Promise<void>;
 

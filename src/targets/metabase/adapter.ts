@@ -109,12 +109,12 @@ export class MetabaseTarget implements Target {
   }
 
   /** Reactivation clears is_superuser and the Administrators membership, so an admin gets it back here. */
-  async setUserActive(id: string, active: boolean): Promise<void> {
+  async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {
     if (!active) {
       await this.must('DELETE', '/api/user/:id', { params: { id } });
       return;
     }
-    const before = await this.getUser(id);
+    const before = current ?? (await this.getUser(id));
     if (!before) throw new TargetError('not_found', `Metabase user ${id} not found`, 404);
     if (before.active) return;
     await this.must('PUT', '/api/user/:id/reactivate', { params: { id } });
