@@ -1,8 +1,9 @@
 // Group membership as deltas against the BI tool's current state (design §2.6), from PATCH operations or full lists.
 import type { DirectoryGroup } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
-import { matchesFilter, type FilterNode } from '../scim/filter.ts';
-import { parseAttributePath } from '../scim/path.ts';
+import type { FilterNode } from '../scim/ast.ts';
+import { matchesFilter } from '../scim/filter.ts';
+import { parseAttributePath } from '../scim/grammar.ts';
 import type { PatchOperation } from '../scim/patch.ts';
 import { TargetError } from '../targets/target.ts';
 import { audit, serviceAccountOf, type Provisioning, type RequestContext } from './context.ts';

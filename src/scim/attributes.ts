@@ -1,7 +1,9 @@
 // Attribute projection (RFC 7644 §3.4.2.5, §3.9) and sorting (RFC 7644 §3.4.2.3) of SCIM JSON resources.
 import { ScimError } from './errors.ts';
 import { toComparable, type Comparable } from './filter.ts';
-import { containerOf, formatPath, isCoreSchema, isObject, memberOf, parseAttributePath, readAttribute, type AttributePath } from './path.ts';
+import { formatPath, type AttributePath } from './ast.ts';
+import { parseAttributePath } from './grammar.ts';
+import { containerOf, isCoreSchema, isObject, memberOf, readAttribute } from './path.ts';
 import type { ScimDoc } from './resources.ts';
 
 /** `id` is returned always (RFC 7643 §3.1); `schemas` too, so every answer still says what it is. */

@@ -1,37 +1,17 @@
-// SCIM filters (RFC 7644 §3.4.2.2): the typed AST, its evaluation over SCIM JSON, and equality push-down.
-import { formatPath, isCoreSchema, isObject, memberOf, parseFilterExpression, readValues, type AttributePath } from './path.ts';
+// SCIM filters (RFC 7644 §3.4.2.2): evaluation over SCIM JSON, and the equalities an index can answer.
+import { formatPath, type AttributePath, type ComparisonNode, type ComparisonOperator, type ComparisonValue, type FilterNode } from './ast.ts';
+import { isCoreSchema, isObject, memberOf, readValues } from './path.ts';
 import type { ScimDoc } from './resources.ts';
-
-export type ComparisonOperator = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le';
-export type ComparisonValue = string | number | boolean | null;
-
-export type FilterNode =
-  | { op: ComparisonOperator; path: AttributePath; value: ComparisonValue }
-  | { op: 'pr'; path: AttributePath }
-  | { op: 'and' | 'or'; left: FilterNode; right: FilterNode }
-  | { op: 'not'; filter: FilterNode }
-  /** `emails[type eq "work"]`; the inner filter's paths are relative to one element of the attribute. */
-  | { op: 'valuePath'; path: AttributePath; filter: FilterNode };
-
-export type ComparisonNode = Extract<FilterNode, { value: ComparisonValue }>;
+import { ATTRIBUTE_FACTS, INDEXED_ATTRIBUTES } from './schemas.ts';
 
 export interface MatchOptions {
   /** Receives the lower-case dotted name without schema (`members.value`); true compares case-sensitively. */
   isCaseExact?: (name: string) => boolean;
 }
 
-/** Ids and versions are case-exact (RFC 7643 §3.1, §8.7.1); every other string compares case-insensitively. */
-const CASE_EXACT = new Set(['id', 'externalid', 'meta.version', 'members.value', 'groups.value', 'manager.value']);
-/** dateTime attributes compare as instants, not as text (RFC 7644 §3.4.2.2). */
-const DATE_TIMES = new Set(['meta.created', 'meta.lastmodified']);
-
+/** The schema table decides: ids, versions and references are case-exact, every other string folds case. */
 export function isCaseExactByDefault(name: string): boolean {
-  return CASE_EXACT.has(name);
-}
-
-/** Parses a filter; errors are ScimError('invalidFilter') naming the position. The grammar lives in path.ts. */
-export function parseFilter(text: string): FilterNode {
-  return parseFilterExpression(text);
+  return ATTRIBUTE_FACTS.caseExact.has(name);
 }
 
 /** Whether any term of the filter reads `attribute` (case-insensitive), so callers load it only when needed. */
@@ -65,7 +45,7 @@ export type Comparable = string | number | boolean;
 export function toComparable(value: unknown, name: string, isCaseExact: (name: string) => boolean = isCaseExactByDefault): Comparable | undefined {
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof value !== 'string') return undefined;
-  if (DATE_TIMES.has(name)) {
+  if (ATTRIBUTE_FACTS.dateTimes.has(name)) {
     const instant = Date.parse(value);
     if (!Number.isNaN(instant)) return instant;
   }
@@ -152,28 +132,22 @@ export function matchesFilter(resource: ScimDoc, node: FilterNode, options: Matc
   return evaluate(resource, node, { prefix: '', isCaseExact: options.isCaseExact ?? isCaseExactByDefault });
 }
 
-export type LookupAttribute = 'userName' | 'externalId' | 'id' | 'displayName' | 'emails' | 'members';
+/** Indexed attributes answer from bi-scim's store; `id` and `members` from the BI tool itself. */
+const LOOKUP_ATTRIBUTES = ['id', 'members', ...new Set([...INDEXED_ATTRIBUTES.User, ...INDEXED_ATTRIBUTES.Group])] as const;
+export type LookupAttribute = (typeof LOOKUP_ATTRIBUTES)[number];
 
 export interface EqualityLookup {
   attribute: LookupAttribute;
   value: string;
 }
 
-const LOOKUP_ATTRIBUTES: Record<string, LookupAttribute> = {
-  username: 'userName',
-  externalid: 'externalId',
-  id: 'id',
-  displayname: 'displayName',
-  emails: 'emails',
-  members: 'members',
-};
-const MULTI_VALUED_LOOKUPS = new Set<LookupAttribute>(['emails', 'members']);
+const LOOKUPS_BY_NAME = new Map<string, LookupAttribute>(LOOKUP_ATTRIBUTES.map((name) => [name.toLowerCase(), name]));
 
 function lookupFor(path: AttributePath, value: ComparisonValue): EqualityLookup[] {
-  const attribute = LOOKUP_ATTRIBUTES[path.attribute.toLowerCase()];
+  const attribute = LOOKUPS_BY_NAME.get(path.attribute.toLowerCase());
   if (!attribute || typeof value !== 'string' || !isCoreSchema(path.schema)) return [];
   const sub = path.subAttribute?.toLowerCase() ?? null;
-  const byValue = sub === null || (sub === 'value' && MULTI_VALUED_LOOKUPS.has(attribute));
+  const byValue = sub === null || (sub === 'value' && ATTRIBUTE_FACTS.multiValued.has(attribute.toLowerCase()));
   return byValue ? [{ attribute, value }] : [];
 }
 

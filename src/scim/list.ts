@@ -1,6 +1,7 @@
 // List and search parameters (RFC 7644 §3.4.2, §3.4.3) and the ListResponse envelope.
 import { ScimError } from './errors.ts';
-import { parseFilter, type FilterNode } from './filter.ts';
+import type { FilterNode } from './ast.ts';
+import { parseFilter } from './grammar.ts';
 import { URN } from './urns.ts';
 
 export const MAX_COUNT = 1000;

@@ -1,9 +1,12 @@
 // PATCH (RFC 7644 §3.5.2): validates a PatchOp message and applies it to a SCIM document, purely and atomically.
 import { isDeepStrictEqual } from 'node:util';
 import { ScimError } from './errors.ts';
-import { describedElement, matchesFilter, type FilterNode } from './filter.ts';
-import { findKey, formatPath, isCoreSchema, isObject, memberOf, parseAttributePath, type AttributePath } from './path.ts';
+import { formatPath, type AttributePath, type FilterNode } from './ast.ts';
+import { describedElement, matchesFilter } from './filter.ts';
+import { parseAttributePath } from './grammar.ts';
+import { findKey, isCoreSchema, isObject, memberOf } from './path.ts';
 import { toBoolean, type ScimDoc } from './resources.ts';
+import { ATTRIBUTE_FACTS } from './schemas.ts';
 import { URN } from './urns.ts';
 
 export type PatchOpName = 'add' | 'replace' | 'remove';
@@ -15,6 +18,7 @@ export interface PatchOperation {
   value?: unknown;
 }
 
+/** Attribute facts the engine needs; each defaults to the schema table's (ATTRIBUTE_FACTS). */
 export interface PatchOptions {
   /** Attributes and sub-attributes whose "True"/"False" strings become booleans. */
   booleanAttributes?: string[];
@@ -25,29 +29,31 @@ export interface PatchOptions {
   extensionAttributes?: Record<string, string>;
 }
 
-const ENTERPRISE_ATTRIBUTES = ['employeeNumber', 'costCenter', 'organization', 'division', 'department', 'manager'];
-
-/** Defaults that serve both User and Group documents. */
-export const DEFAULT_PATCH_OPTIONS: Required<PatchOptions> = {
-  booleanAttributes: ['active', 'primary'],
-  readOnlyAttributes: ['id', 'meta', 'groups'],
-  multiValuedAttributes: ['emails', 'phoneNumbers', 'addresses', 'members', 'groups', 'roles', 'entitlements', 'ims', 'photos', 'x509Certificates'],
-  extensionAttributes: Object.fromEntries(ENTERPRISE_ATTRIBUTES.map((name) => [name, URN.enterpriseUser])),
-};
-
 const OP_NAMES: readonly string[] = ['add', 'replace', 'remove'] satisfies PatchOpName[];
 /** Okta's group rename sends the read-only `id` inside a path-less value: these keys are skipped, not refused. */
 const IGNORED_VALUE_KEYS = new Set(['id', 'meta', 'schemas']);
 /** Removing someone who is not a member is a no-op, not noTarget, so IdP retries stay idempotent. */
 const IDEMPOTENT_REMOVALS = new Set(['members']);
 
-type Settings = ReturnType<typeof settingsOf>;
+interface Settings {
+  booleans: ReadonlySet<string>;
+  readOnly: ReadonlySet<string>;
+  multiValued: ReadonlySet<string>;
+  extensions: ReadonlyMap<string, string>;
+}
 
-function settingsOf(options: PatchOptions) {
-  const o = { ...DEFAULT_PATCH_OPTIONS, ...options };
-  const lowered = (names: string[]) => new Set(names.map((n) => n.toLowerCase()));
-  const extensions = new Map(Object.entries(o.extensionAttributes).map(([name, urn]) => [name.toLowerCase(), urn]));
-  return { booleans: lowered(o.booleanAttributes), readOnly: lowered(o.readOnlyAttributes), multiValued: lowered(o.multiValuedAttributes), extensions };
+const DEFAULT_SETTINGS: Settings = ATTRIBUTE_FACTS;
+
+function settingsOf(options: PatchOptions): Settings {
+  const lowered = (names: string[] | undefined, fallback: ReadonlySet<string>) => (names ? new Set(names.map((n) => n.toLowerCase())) : fallback);
+  return {
+    booleans: lowered(options.booleanAttributes, DEFAULT_SETTINGS.booleans),
+    readOnly: lowered(options.readOnlyAttributes, DEFAULT_SETTINGS.readOnly),
+    multiValued: lowered(options.multiValuedAttributes, DEFAULT_SETTINGS.multiValued),
+    extensions: options.extensionAttributes
+      ? new Map(Object.entries(options.extensionAttributes).map(([name, urn]) => [name.toLowerCase(), urn]))
+      : DEFAULT_SETTINGS.extensions,
+  };
 }
 
 function parseOperation(raw: unknown, index: number): PatchOperation {

@@ -136,10 +136,68 @@ export const GROUP_SCHEMA: SchemaDef = {
   ],
 };
 
-/** Attributes every resource has (RFC 7643 §3.1): not part of a schema's attribute list. */
-export const COMMON_ATTRIBUTES = ['id', 'externalId', 'meta', 'schemas'];
+/** Attributes every resource has (RFC 7643 §3.1): outside every schema's attribute list, never in /Schemas. */
+export const COMMON_ATTRIBUTES: AttributeDef[] = [
+  str('id', 'The BI tool\'s own primary key.', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
+  str('externalId', 'The IdP\'s identifier, stored as sent.', { caseExact: true }),
+  attr('meta', 'complex', 'Resource metadata.', {
+    mutability: 'readOnly',
+    subAttributes: [
+      str('resourceType', 'User or Group.', { caseExact: true }),
+      attr('created', 'dateTime', 'When bi-scim first saw the resource.'),
+      attr('lastModified', 'dateTime', 'When bi-scim last changed it.'),
+      attr('location', 'reference', 'The resource\'s URI.'),
+      str('version', 'A weak ETag (RFC 7644 §3.14).', { caseExact: true }),
+    ],
+  }),
+];
 
 export const RESOURCE_SCHEMAS = {
   User: { core: USER_SCHEMA, extensions: [ENTERPRISE_USER_SCHEMA] },
   Group: { core: GROUP_SCHEMA, extensions: [] as SchemaDef[] },
 } as const;
+
+export type ResourceKind = keyof typeof RESOURCE_SCHEMAS;
+
+/** Attributes bi-scim answers `eq` filters on from its own index (design §2.9). */
+export const INDEXED_ATTRIBUTES = {
+  User: ['userName', 'externalId', 'emails'],
+  Group: ['displayName', 'externalId'],
+} as const satisfies Record<ResourceKind, readonly string[]>;
+
+/** The facts other modules need, derived once from the tables above; names are lower case, dotted without schema. */
+export interface AttributeFacts {
+  /** Attributes and sub-attributes of type boolean, by their own name (`active`, `primary`). */
+  booleans: ReadonlySet<string>;
+  /** Top-level attributes no client may write (RFC 7643 §2.2). */
+  readOnly: ReadonlySet<string>;
+  multiValued: ReadonlySet<string>;
+  /** Dotted names compared case-sensitively (RFC 7643 §2.3.1 caseExact); every other string folds case. */
+  caseExact: ReadonlySet<string>;
+  /** Dotted names of dateTime attributes: compared as instants (RFC 7644 §3.4.2.2). */
+  dateTimes: ReadonlySet<string>;
+  /** Unqualified names that belong to an extension schema, e.g. `manager` → the enterprise User URN. */
+  extensions: ReadonlyMap<string, string>;
+}
+
+function collectFacts(): AttributeFacts {
+  const facts = { booleans: new Set<string>(), readOnly: new Set<string>(), multiValued: new Set<string>(), caseExact: new Set<string>(), dateTimes: new Set<string>(), extensions: new Map<string, string>() };
+  const visit = (def: AttributeDef, prefix: string) => {
+    const dotted = `${prefix}${def.name}`.toLowerCase();
+    if (def.type === 'boolean') facts.booleans.add(def.name.toLowerCase());
+    if (def.caseExact) facts.caseExact.add(dotted);
+    if (def.type === 'dateTime') facts.dateTimes.add(dotted);
+    for (const sub of def.subAttributes ?? []) visit(sub, `${dotted}.`);
+  };
+  const kinds = Object.values(RESOURCE_SCHEMAS);
+  const topLevel = [...COMMON_ATTRIBUTES, ...kinds.flatMap(({ core, extensions }) => [core, ...extensions].flatMap((s) => s.attributes))];
+  for (const def of topLevel) {
+    visit(def, '');
+    if (def.mutability === 'readOnly') facts.readOnly.add(def.name.toLowerCase());
+    if (def.multiValued) facts.multiValued.add(def.name.toLowerCase());
+  }
+  for (const extension of kinds.flatMap((k) => k.extensions)) for (const def of extension.attributes) facts.extensions.set(def.name.toLowerCase(), extension.id);
+  return facts;
+}
+
+export const ATTRIBUTE_FACTS: AttributeFacts = collectFacts();

@@ -1,6 +1,7 @@
 // The MappingStore port: bi-scim's own state beside the BI tool (attributes it cannot hold, meta, indexes, locks, tokens, audit).
+import { ATTRIBUTE_FACTS, INDEXED_ATTRIBUTES, type ResourceKind } from '../scim/schemas.ts';
 
-export type ResourceKind = 'User' | 'Group';
+export type { ResourceKind };
 
 /** What bi-scim keeps for one SCIM resource, keyed by the BI tool's id. */
 export interface StoredResource {
@@ -37,14 +38,7 @@ export interface AuditEntry extends AuditEvent {
   at: string;
 }
 
-export type IndexName = 'userName' | 'externalId' | 'displayName' | 'emails';
-
-/** Which attributes are indexed per kind; userName, displayName and emails match case-insensitively (RFC 7643 §4.1.1). */
-const INDEXED: Record<ResourceKind, readonly IndexName[]> = {
-  User: ['userName', 'externalId', 'emails'],
-  Group: ['displayName', 'externalId'],
-};
-const CASE_INSENSITIVE: ReadonlySet<IndexName> = new Set(['userName', 'displayName', 'emails']);
+export type IndexName = (typeof INDEXED_ATTRIBUTES)[ResourceKind][number];
 
 /** The indexable strings of an attribute: itself, or each `value` of a multi-valued one. */
 function indexValues(value: unknown): string[] {
@@ -53,14 +47,17 @@ function indexValues(value: unknown): string[] {
   return value.map((item) => (item as { value?: unknown } | null)?.value).filter((v): v is string => typeof v === 'string');
 }
 
+/** Values of attributes that are not case-exact are indexed lower-cased, so lookups ignore case (RFC 7643 §2.3.1). */
 export function normalizeIndexValue(index: IndexName, value: string): string {
-  return CASE_INSENSITIVE.has(index) ? value.toLowerCase() : value;
+  const name = index.toLowerCase();
+  const caseExact = ATTRIBUTE_FACTS.multiValued.has(name) ? ATTRIBUTE_FACTS.caseExact.has(`${name}.value`) : ATTRIBUTE_FACTS.caseExact.has(name);
+  return caseExact ? value : value.toLowerCase();
 }
 
 /** The index entries a resource occupies, derived from its attributes; both store implementations use this. */
 export function indexEntries(resource: StoredResource): Array<[IndexName, string]> {
   const entries: Array<[IndexName, string]> = [];
-  for (const index of INDEXED[resource.kind]) {
+  for (const index of INDEXED_ATTRIBUTES[resource.kind]) {
     for (const value of new Set(indexValues(resource.attributes[index]).filter((v) => v !== '').map((v) => normalizeIndexValue(index, v)))) {
       entries.push([index, value]);
     }

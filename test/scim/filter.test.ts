@@ -1,6 +1,7 @@
 // Filter evaluation and equality push-down (src/scim/filter.ts): resources × filters → which match, filters → lookups.
 import { describe, expect, it } from 'vitest';
-import { equalityLookups, matchesFilter, mentionsAttribute, parseFilter } from '../../src/scim/filter.ts';
+import { equalityLookups, matchesFilter, mentionsAttribute } from '../../src/scim/filter.ts';
+import { parseFilter } from '../../src/scim/grammar.ts';
 import type { ScimDoc } from '../../src/scim/resources.ts';
 import fixtures from './fixtures/filter.json' with { type: 'json' };
 

@@ -1,7 +1,7 @@
-// The SCIM path and filter grammar (src/scim/path.ts) against table fixtures: ASTs, errors with positions, limits, readers.
+// The SCIM path and filter grammar (src/scim/grammar.ts) and path navigation (src/scim/path.ts) against table fixtures: ASTs, errors with positions, limits, readers.
 import { describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/scim/filter.ts';
-import { MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, parseAttributePath, readValues } from '../../src/scim/path.ts';
+import { MAX_EXPRESSION_LENGTH, MAX_NESTING_DEPTH, parseAttributePath, parseFilter } from '../../src/scim/grammar.ts';
+import { readValues } from '../../src/scim/path.ts';
 import filterGrammar from './fixtures/filter-parse.json' with { type: 'json' };
 import paths from './fixtures/path.json' with { type: 'json' };
 
