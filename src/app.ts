@@ -9,21 +9,21 @@ import { maxBody, rateLimit } from './http/limits.ts';
 import { requestMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import type { Provisioning } from './provisioning/context.ts';
-import { listUsers } from './provisioning/users.ts';
-import { listGroups } from './provisioning/groups.ts';
+import { searchAll } from './provisioning/search.ts';
 import type { AppEnv } from './routes/context.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { searchHandler } from './routes/list.ts';
 import { userRoutes } from './routes/users.ts';
 import { ScimError } from './scim/errors.ts';
+import type { NamedToken } from './tokens.ts';
 import { wantsMembers } from './routes/context.ts';
 
 export interface AppDeps {
   provisioning: Provisioning;
   logger: Logger;
   basePath: string;
-  tokens: string[];
+  tokens: NamedToken[];
   maxBodyBytes: number;
   rateLimitRps: number;
   readiness?: Readiness;
@@ -44,16 +44,7 @@ export function createApp({ provisioning, logger, basePath, tokens, maxBodyBytes
   scim.route('/Users', userRoutes(provisioning, options));
   scim.route('/Groups', groupRoutes(provisioning, options));
   // POST /.search on the root searches Users then Groups (RFC 7644 §3.4.3).
-  scim.post(
-    '/.search',
-    searchHandler(options, async (ctx, query, projection) => {
-      const all = { ...query, startIndex: 1, count: Number.MAX_SAFE_INTEGER };
-      const users = await listUsers(provisioning, ctx, { ...all, filter: all.filter, sortBy: all.sortBy ?? 'id' });
-      const groups = await listGroups(provisioning, ctx, all, wantsMembers(projection));
-      const resources = [...users.resources, ...groups.resources];
-      return { total: resources.length, resources: resources.slice(query.startIndex - 1, query.startIndex - 1 + query.count) };
-    }),
-  );
+  scim.post('/.search', searchHandler(options, (ctx, query, projection) => searchAll(provisioning, ctx, query, wantsMembers(projection))));
   for (const collection of ['/Users', '/Groups']) {
     scim.all(collection, () => {
       throw new ScimError('methodNotAllowed', 'Method not allowed on a collection');

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, loadStoreConfig } from './config.ts';
-import { sha256Hex } from './http/auth.ts';
+import { sha256Hex } from './tokens.ts';
 import { createLogger } from './logger.ts';
 import { runChecks } from './checks.ts';
 import { startSidecar } from './server.ts';

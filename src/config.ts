@@ -2,19 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseConfiguredTokens } from './tokens.ts';
 
-const tokenList = z
-  .string()
-  .transform((raw) => raw.split(',').map((t) => t.trim()).filter((t) => t !== ''))
-  .pipe(
-    z
-      .array(
-        z.string().refine((t) => !t.startsWith('sha256:') || /^sha256:[0-9a-f]{64}$/i.test(t), {
-          message: 'a hashed token must be sha256: followed by 64 hex digits',
-        }),
-      )
-      .min(1, 'at least one token is required'),
-  );
+/** Comma-separated tokens in any configured form (src/tokens.ts), unnamed ones numbered `env-1`, `env-2`… */
+const tokenList = z.string().transform((raw, ctx) => {
+  try {
+    const tokens = parseConfiguredTokens(raw, 'env');
+    if (tokens.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one token is required' });
+    return tokens;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 const groupMapping = z.object({
   /** The IdP group's displayName (matched case-insensitively). */
@@ -42,6 +42,11 @@ export const fileSchema = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+type Credentials = { apiKey: string } | { username: string; password: string };
+
+/** The BI tool and how bi-scim signs in to it: Metabase takes an API key or a login, Superset a login. */
+export type TargetConfig = { kind: 'metabase'; url: string; credentials: Credentials } | { kind: 'superset'; url: string; credentials: { username: string; password: string } };
+
 const envSchema = z
   .object({
     BI_SCIM_TARGET: z.enum(['metabase', 'superset']),
@@ -64,46 +69,49 @@ const envSchema = z
     BI_SCIM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     BI_SCIM_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   })
-  .superRefine((env, ctx) => {
-    if (env.BI_SCIM_TARGET === 'superset' && !(env.BI_SCIM_TARGET_USERNAME && env.BI_SCIM_TARGET_PASSWORD)) {
-      ctx.addIssue({ code: 'custom', path: ['BI_SCIM_TARGET_USERNAME'], message: 'Superset needs BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD' });
+  .transform((e, ctx) => {
+    const login = e.BI_SCIM_TARGET_USERNAME && e.BI_SCIM_TARGET_PASSWORD ? { username: e.BI_SCIM_TARGET_USERNAME, password: e.BI_SCIM_TARGET_PASSWORD } : null;
+    const url = e.BI_SCIM_TARGET_URL.replace(/\/+$/, '');
+    let target: TargetConfig;
+    if (e.BI_SCIM_TARGET === 'superset') {
+      if (!login) return missing(ctx, 'BI_SCIM_TARGET_USERNAME', 'Superset needs BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD');
+      target = { kind: 'superset', url, credentials: login };
+    } else {
+      const credentials = e.BI_SCIM_TARGET_API_KEY ? { apiKey: e.BI_SCIM_TARGET_API_KEY } : login;
+      if (!credentials) return missing(ctx, 'BI_SCIM_TARGET_API_KEY', 'Metabase needs BI_SCIM_TARGET_API_KEY, or BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD');
+      target = { kind: 'metabase', url, credentials };
     }
-    if (env.BI_SCIM_TARGET === 'metabase' && !env.BI_SCIM_TARGET_API_KEY && !(env.BI_SCIM_TARGET_USERNAME && env.BI_SCIM_TARGET_PASSWORD)) {
-      ctx.addIssue({ code: 'custom', path: ['BI_SCIM_TARGET_API_KEY'], message: 'Metabase needs BI_SCIM_TARGET_API_KEY, or BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD' });
-    }
+    return {
+      target,
+      /** Accepted bearer tokens from the environment; more live in the store. */
+      tokens: e.BI_SCIM_TOKENS ?? [],
+      redisUrl: e.BI_SCIM_REDIS_URL ?? null,
+      host: e.BI_SCIM_HOST,
+      port: e.BI_SCIM_PORT,
+      metricsPort: e.BI_SCIM_METRICS_PORT,
+      basePath: e.BI_SCIM_BASE_PATH,
+      logLevel: e.BI_SCIM_LOG_LEVEL,
+      configFile: e.BI_SCIM_CONFIG ?? null,
+      maxBodyBytes: e.BI_SCIM_MAX_BODY_BYTES,
+      /** Requests per second accepted before answering 429; 0 turns the limit off. */
+      rateLimitRps: e.BI_SCIM_RATE_LIMIT_RPS,
+    };
   });
 
-export type FileConfig = z.infer<typeof fileSchema>;
+function missing(ctx: z.core.$RefinementCtx, path: string, message: string): never {
+  ctx.addIssue({ code: 'custom', path: [path], message });
+  return z.NEVER;
+}
+
+export type FileConfig = z.output<typeof fileSchema>;
+/** Every setting, as the rest of bi-scim receives it: the environment's and the YAML file's. */
+export type Config = z.output<typeof envSchema> & FileConfig;
 
 /** The store alone, for commands that need nothing else (`bi-scim token …`). */
 export function loadStoreConfig(env: Record<string, string | undefined>): { redisUrl: string | null } {
   const result = z.object({ BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional() }).safeParse({ BI_SCIM_REDIS_URL: env.BI_SCIM_REDIS_URL || undefined });
   if (!result.success) throw new ConfigError(describe('', result.error.issues));
   return { redisUrl: result.data.BI_SCIM_REDIS_URL ?? null };
-}
-
-export interface Config {
-  target: {
-    kind: 'metabase' | 'superset';
-    url: string;
-    apiKey: string | null;
-    username: string | null;
-    password: string | null;
-  };
-  /** Accepted bearer tokens from the environment, plaintext or sha256:<hex>; more live in the store. */
-  tokens: string[];
-  redisUrl: string | null;
-  host: string;
-  port: number;
-  metricsPort: number;
-  basePath: string;
-  logLevel: string;
-  maxBodyBytes: number;
-  /** Requests per second accepted before answering 429; 0 turns the limit off. */
-  rateLimitRps: number;
-  groupMappings: FileConfig['groupMappings'];
-  protectedUsers: string[];
-  superset: FileConfig['superset'];
 }
 
 export class ConfigError extends Error {
@@ -140,27 +148,5 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!fileResult.success) problems.push(...describe(`${cleaned.BI_SCIM_CONFIG}`, fileResult.error.issues));
   if (!envResult.success || !fileResult.success || problems.length > 0) throw new ConfigError(problems);
 
-  const e = envResult.data;
-  const f = fileResult.data;
-  return {
-    target: {
-      kind: e.BI_SCIM_TARGET,
-      url: e.BI_SCIM_TARGET_URL.replace(/\/+$/, ''),
-      apiKey: e.BI_SCIM_TARGET_API_KEY ?? null,
-      username: e.BI_SCIM_TARGET_USERNAME ?? null,
-      password: e.BI_SCIM_TARGET_PASSWORD ?? null,
-    },
-    tokens: e.BI_SCIM_TOKENS ?? [],
-    redisUrl: e.BI_SCIM_REDIS_URL ?? null,
-    host: e.BI_SCIM_HOST,
-    port: e.BI_SCIM_PORT,
-    metricsPort: e.BI_SCIM_METRICS_PORT,
-    basePath: e.BI_SCIM_BASE_PATH,
-    logLevel: e.BI_SCIM_LOG_LEVEL,
-    maxBodyBytes: e.BI_SCIM_MAX_BODY_BYTES,
-    rateLimitRps: e.BI_SCIM_RATE_LIMIT_RPS,
-    groupMappings: f.groupMappings,
-    protectedUsers: f.protectedUsers,
-    superset: f.superset,
-  };
+  return { ...envResult.data, ...fileResult.data };
 }

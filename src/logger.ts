@@ -13,8 +13,7 @@ const REDACT = [
   'req.headers["x-api-key"]',
   'req.headers["x-metabase-session"]',
   'headers.authorization',
-  'config.target.password',
-  'config.target.apiKey',
+  'config.target.credentials',
   'config.tokens',
   'config.redisUrl',
 ];

@@ -1,27 +1,9 @@
-// Prometheus metrics (served on their own port): SCIM requests, BI calls, store errors, lock waits, provisioning events.
+// Prometheus metrics (served on their own port): the Metrics port recorded with prom-client, and the request timer.
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuditEvent } from '../store/mapping-store.ts';
-import type { HttpCallSample } from '../targets/http.ts';
-
-export interface Metrics {
-  observeRequest(method: string, route: string, status: number, seconds: number): void;
-  observeBiCall(sample: HttpCallSample): void;
-  storeError(operation: string): void;
-  lockWait(seconds: number): void;
-  provisioningEvent(event: AuditEvent): void;
-}
-
-/** The trivial twin, for tests and tools that need no metrics. */
-export const noMetrics: Metrics = {
-  observeRequest: () => undefined,
-  observeBiCall: () => undefined,
-  storeError: () => undefined,
-  lockWait: () => undefined,
-  provisioningEvent: () => undefined,
-};
+import type { Metrics } from '../metrics.ts';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 

@@ -1,6 +1,6 @@
 // What every use case receives: its dependencies once, and the calling request's context per call.
 import type { Logger } from 'pino';
-import type { Metrics } from '../http/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import type { ServiceAccount } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AuditEvent, MappingStore } from '../store/mapping-store.ts';
@@ -30,6 +30,8 @@ export interface RequestContext {
   /** Absolute SCIM base URL of this request, for meta.location and $ref. */
   base: string;
   requestId: string;
+  /** Who asked: the name of the bearer token and the IdP's user agent. */
+  caller: { token: string; userAgent: string | null };
 }
 
 /** The BI tool's own credentials never change; read once per process. */

@@ -5,7 +5,8 @@ import { parseAttributeList, projectAttributes } from '../scim/attributes.ts';
 import type { ScimDoc } from '../scim/resources.ts';
 
 export interface AppEnv {
-  Variables: { requestId: string };
+  /** `tokenName`: the bearer token the caller presented (set by auth), for the audit trail. */
+  Variables: { requestId: string; tokenName: string };
 }
 
 export interface RouteOptions {
@@ -17,7 +18,8 @@ export function requestContext(c: Context<AppEnv>, { basePath }: RouteOptions): 
   const url = new URL(c.req.url);
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0].trim() ?? url.protocol.replace(':', '');
   const host = c.req.header('x-forwarded-host')?.split(',')[0].trim() ?? url.host;
-  return { base: `${proto}://${host}${basePath === '/' ? '' : basePath}`, requestId: c.get('requestId') };
+  const caller = { token: c.get('tokenName') ?? 'anonymous', userAgent: c.req.header('user-agent') ?? null };
+  return { base: `${proto}://${host}${basePath === '/' ? '' : basePath}`, requestId: c.get('requestId'), caller };
 }
 
 export interface Projection {

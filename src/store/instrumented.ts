@@ -1,5 +1,5 @@
 // Wraps any MappingStore to count failed operations and time lock waits, without touching either implementation.
-import type { Metrics } from '../http/metrics.ts';
+import type { Metrics } from '../metrics.ts';
 import type { MappingStore } from './mapping-store.ts';
 
 export function instrumentStore(store: MappingStore, metrics: Metrics): MappingStore {

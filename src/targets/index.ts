@@ -9,12 +9,11 @@ export interface TargetDeps {
 }
 
 export async function createTarget(config: Config, { withLock, onCall }: TargetDeps): Promise<Target> {
-  const { kind, url, apiKey, username, password } = config.target;
-  if (kind === 'metabase') {
+  const { target } = config;
+  if (target.kind === 'metabase') {
     const { MetabaseTarget } = await import('./metabase/adapter.ts');
-    const credentials = apiKey ? { apiKey } : { username: username!, password: password! };
-    return new MetabaseTarget({ url, credentials, onCall });
+    return new MetabaseTarget({ url: target.url, credentials: target.credentials, onCall });
   }
   const { SupersetTarget } = await import('./superset/adapter.ts');
-  return new SupersetTarget({ url, username: username!, password: password!, superset: config.superset, http: { onCall }, withLock });
+  return new SupersetTarget({ url: target.url, ...target.credentials, superset: config.superset, http: { onCall }, withLock });
 }

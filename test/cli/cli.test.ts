@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'v
 import pino from 'pino';
 import { createApp } from '../../src/app.ts';
 import { runCli } from '../../src/cli.ts';
-import { noMetrics } from '../../src/http/metrics.ts';
+import { noMetrics } from '../../src/metrics.ts';
 import { createStore } from '../../src/store/index.ts';
 import { MetabaseTarget } from '../../src/targets/metabase/adapter.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
@@ -167,7 +167,7 @@ describe('tokens', () => {
 
   it('refuses an expired token', async () => {
     const store = await createStore({ redisUrl, logger: { warn: () => undefined } });
-    const { sha256Hex } = await import('../../src/http/auth.ts');
+    const { sha256Hex } = await import('../../src/tokens.ts');
     await store.putToken({ name: 'stale', sha256: sha256Hex('stale-token'), createdAt: '2020-01-01T00:00:00Z', expiresAt: '2021-01-01T00:00:00Z' });
     await store.close();
     expect(await statusWith('stale-token')).toBe(401);

@@ -251,6 +251,17 @@ describe('POST .search', () => {
     expect(answer.body.totalResults).toBe(3);
   });
 
+  it('pages the root .search across Users then Groups, each side asked only for its part of the window', async () => {
+    const groupId = await createGroup(t, 'Alpha Paged');
+    const filter = 'userName sw "alpha" or displayName sw "alpha"';
+    const page = async (startIndex: number) => (await t.request('POST', '/.search', searchBody({ filter, startIndex, count: 1 }))).body;
+    const pages = [await page(1), await page(2), await page(3), await page(4)];
+    expect(pages.map((b) => b.totalResults)).toEqual([3, 3, 3, 3]);
+    expect(pages.map((b) => b.Resources.map((r: { meta: { resourceType: string } }) => r.meta.resourceType))).toEqual([['User'], ['User'], ['Group'], []]);
+    expect(pages[2].Resources[0].id).toBe(groupId);
+    expect(new Set(pages.slice(0, 2).map((b) => b.Resources[0].id))).toEqual(new Set([ids['Alpha.One@Example.com'], ids['alpha.two@example.com']]));
+  });
+
   it('refuses a search body without the SearchRequest schema', async () => {
     const answer = await t.request('POST', '/Users/.search', { filter: 'userName sw "alpha"' });
     expect(answer.status).toBe(400);

@@ -3,11 +3,12 @@ import type { Hono } from 'hono';
 import { expect } from 'vitest';
 import pino from 'pino';
 import { createApp } from '../../src/app.ts';
-import { noMetrics } from '../../src/http/metrics.ts';
+import { noMetrics } from '../../src/metrics.ts';
 import type { Provisioning, ProvisioningOptions } from '../../src/provisioning/context.ts';
 import type { AppEnv } from '../../src/routes/context.ts';
 import { URN } from '../../src/scim/urns.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
+import { parseConfiguredTokens } from '../../src/tokens.ts';
 import { MetabaseTarget } from '../../src/targets/metabase/adapter.ts';
 import type { MetabaseCredentials } from '../../src/targets/metabase/session.ts';
 import { startMetabaseDouble, type MetabaseDouble } from './metabase-double.ts';
@@ -82,7 +83,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     provisioning,
     logger: provisioning.logger,
     basePath: BASE_PATH,
-    tokens,
+    tokens: parseConfiguredTokens(tokens.join(','), 'env'),
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
     rateLimitRps: options.rateLimitRps ?? 0,
   });

@@ -1,0 +1,20 @@
+// The Metrics port: what bi-scim counts and times, whatever records it (prom-client in http/metrics.ts, or nothing).
+import type { AuditEvent } from './store/mapping-store.ts';
+import type { HttpCallSample } from './targets/http.ts';
+
+export interface Metrics {
+  observeRequest(method: string, route: string, status: number, seconds: number): void;
+  observeBiCall(sample: HttpCallSample): void;
+  storeError(operation: string): void;
+  lockWait(seconds: number): void;
+  provisioningEvent(event: AuditEvent): void;
+}
+
+/** The trivial twin, for tests and tools that need no metrics. */
+export const noMetrics: Metrics = {
+  observeRequest: () => undefined,
+  observeBiCall: () => undefined,
+  storeError: () => undefined,
+  lockWait: () => undefined,
+  provisioningEvent: () => undefined,
+};
