@@ -10,8 +10,7 @@ type Io = { out: (line: string) => void };
 const HINTS: Partial<Record<TargetError['code'], string>> = {
   unavailable: 'check BI_SCIM_TARGET_URL, that the BI tool is up, and that network policies let bi-scim reach it',
   timeout: 'the BI tool is slow or unreachable; check BI_SCIM_TARGET_URL and the network path',
-  auth: 'check BI_SCIM_TARGET_API_KEY (Metabase) or BI_SCIM_TARGET_USERNAME/BI_SCIM_TARGET_PASSWORD',
-  forbidden: 'the account must be an administrator (Metabase: an API key in the Administrators group; Superset: the Admin role)',
+  auth: 'check BI_SCIM_TARGET_API_KEY (Metabase) or BI_SCIM_TARGET_USERNAME/BI_SCIM_TARGET_PASSWORD, and that the account is an administrator (Metabase: an API key in the Administrators group; Superset: the Admin role)',
 };
 
 function hintFor(err: unknown): string {

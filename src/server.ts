@@ -5,7 +5,7 @@ import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Readiness } from './http/health.ts';
 import { createMetrics, serveMetrics } from './http/metrics.ts';
-import type { Provisioning } from './provisioning/context.ts';
+import { createProvisioning } from './provisioning/context.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import type { MappingStore } from './store/mapping-store.ts';
@@ -38,7 +38,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
     throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
   }
   const target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
-  const provisioning: Provisioning = {
+  const provisioning = createProvisioning({
     store,
     target,
     logger,
@@ -49,7 +49,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
       usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
       hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
     },
-  };
+  });
   const readiness: Readiness = { draining: false };
   const app = createApp({ provisioning, logger, readiness, basePath: config.basePath, tokens: config.tokens, maxBodyBytes: config.maxBodyBytes, rateLimitRps: config.rateLimitRps });
   const { server, port } = await listen(app.fetch, config.host, config.port);

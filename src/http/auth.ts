@@ -1,5 +1,6 @@
 // Bearer-token authentication (RFC 6750): tokens from the environment plus the store's, compared by SHA-256.
 import { timingSafeEqual } from 'node:crypto';
+import { PromiseCache } from '../cache.ts';
 import type { MiddlewareHandler } from 'hono';
 import { ScimError } from '../scim/errors.ts';
 import type { MappingStore } from '../store/mapping-store.ts';
@@ -21,18 +22,11 @@ interface Candidate {
 
 export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now }: BearerAuthOptions): MiddlewareHandler {
   const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') }));
-  let stored: { at: number; candidates: Promise<Candidate[]> } | null = null;
-
-  const storedCandidates = (): Promise<Candidate[]> => {
-    if (!stored || now() - stored.at > refreshMs) {
-      const candidates = store.listTokens().then((list) =>
-        list.filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now()).map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') })),
-      );
-      candidates.catch(() => (stored = null));
-      stored = { at: now(), candidates };
-    }
-    return stored.candidates;
-  };
+  const stored = new PromiseCache<'all', Candidate[]>({ ttlMs: refreshMs, now });
+  const storedCandidates = () =>
+    stored.get('all', async () =>
+      (await store.listTokens()).filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now()).map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') })),
+    );
 
   const match = (hash: Buffer, candidates: Candidate[]) => candidates.find((c) => c.hash.length === hash.length && timingSafeEqual(c.hash, hash));
 

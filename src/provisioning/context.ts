@@ -1,7 +1,8 @@
 // What every use case receives: its dependencies once, and the calling request's context per call.
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import type { ServiceAccount } from '../directory.ts';
+import { PromiseCache } from '../cache.ts';
+import type { DirectoryGroup, ServiceAccount } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { AuditEvent, MappingStore } from '../store/mapping-store.ts';
 import { LockTimeoutError } from '../store/mapping-store.ts';
@@ -18,12 +19,33 @@ export interface ProvisioningOptions {
   hardDelete: boolean;
 }
 
-export interface Provisioning {
+export interface ProvisioningDeps {
   target: Target;
   store: MappingStore;
   logger: Logger;
   metrics: Metrics;
   options: ProvisioningOptions;
+  /** Milliseconds, like Date.now; tests move it by hand. */
+  now?: () => number;
+}
+
+/** Group names and hidden flags change rarely; a short-lived copy spares a BI call per rendered User. */
+export const GROUP_LIST_TTL_MS = 10_000;
+
+export interface Provisioning extends Required<ProvisioningDeps> {
+  /** Per-process copies of what the BI tool rarely changes: its own account (for ever) and the group list (10 s). */
+  cache: {
+    serviceAccount: PromiseCache<'self', ServiceAccount>;
+    groups: PromiseCache<'all', DirectoryGroup[]>;
+  };
+}
+
+export function createProvisioning({ now = Date.now, ...deps }: ProvisioningDeps): Provisioning {
+  return {
+    ...deps,
+    now,
+    cache: { serviceAccount: new PromiseCache({ now }), groups: new PromiseCache({ ttlMs: GROUP_LIST_TTL_MS, now }) },
+  };
 }
 
 export interface RequestContext {
@@ -34,21 +56,18 @@ export interface RequestContext {
   caller: { token: string; userAgent: string | null };
 }
 
-/** The BI tool's own credentials never change; read once per process. */
-const serviceAccounts = new WeakMap<Target, Promise<ServiceAccount>>();
+/** The current time on the provisioning clock, as SCIM writes it (RFC 7643 §2.3.5). */
+export function isoNow(p: Provisioning): string {
+  return new Date(p.now()).toISOString();
+}
 
-export function serviceAccountOf(target: Target): Promise<ServiceAccount> {
-  let account = serviceAccounts.get(target);
-  if (!account) {
-    account = target.serviceAccount();
-    account.catch(() => serviceAccounts.delete(target));
-    serviceAccounts.set(target, account);
-  }
-  return account;
+/** The BI tool's own credentials never change; read once per process. */
+export function serviceAccountOf(p: Provisioning): Promise<ServiceAccount> {
+  return p.cache.serviceAccount.get('self', () => p.target.serviceAccount());
 }
 
 export async function audit(p: Provisioning, ctx: RequestContext, event: AuditEvent): Promise<void> {
-  const entry = { ...event, requestId: ctx.requestId, at: new Date().toISOString() };
+  const entry = { ...event, requestId: ctx.requestId, at: new Date(p.now()).toISOString() };
   p.metrics.provisioningEvent(event);
   p.logger.info({ audit: entry }, `${event.action} ${event.resourceType} ${event.resourceId ?? ''} ${event.outcome}`.trim());
   try {

@@ -4,30 +4,17 @@ import type { ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import type { Provisioning, RequestContext } from './context.ts';
 
-/** Group names and hidden flags change rarely; a short-lived copy spares a BI call per rendered User. */
-const GROUP_LIST_TTL_MS = 10_000;
-const groupLists = new WeakMap<Provisioning, { at: number; groups: Promise<DirectoryGroup[]> }>();
-
 export function cachedGroupList(p: Provisioning): Promise<DirectoryGroup[]> {
-  const cached = groupLists.get(p);
-  if (cached && Date.now() - cached.at < GROUP_LIST_TTL_MS) return cached.groups;
-  const groups = p.target.listGroups();
-  groups.catch(() => groupLists.delete(p));
-  groupLists.set(p, { at: Date.now(), groups });
-  return groups;
+  return p.cache.groups.get('all', () => p.target.listGroups());
 }
 
 export function forgetGroupList(p: Provisioning): void {
-  groupLists.delete(p);
+  p.cache.groups.delete('all');
 }
 
 /** Puts a group this process just created or renamed into the cached list, so its next request needs no re-read. */
 export function rememberGroup(p: Provisioning, group: DirectoryGroup): void {
-  const cached = groupLists.get(p);
-  if (!cached) return;
-  const groups = cached.groups.then((list) => [...list.filter((g) => g.id !== group.id), group]);
-  groups.catch(() => groupLists.delete(p));
-  groupLists.set(p, { at: cached.at, groups });
+  p.cache.groups.update('all', (list) => [...list.filter((g) => g.id !== group.id), group]);
 }
 
 /** A group by id; one missing from the cached list (made by another replica a moment ago) triggers one fresh read. */

@@ -7,7 +7,7 @@ import { pageOf, type ListQuery } from '../scim/list.ts';
 import { applyPatch, type PatchOperation } from '../scim/patch.ts';
 import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
-import { audit, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations } from './membership.ts';
 
@@ -23,11 +23,11 @@ async function loadGroup(p: Provisioning, id: string): Promise<LoadedGroup> {
   return { group, record };
 }
 
-function renderGroup(ctx: RequestContext, { group, record }: LoadedGroup, members: string[] | null): ScimDoc {
+function renderGroup(p: Provisioning, ctx: RequestContext, { group, record }: LoadedGroup, members: string[] | null): ScimDoc {
   const attributes: ScimDoc = { displayName: groupDisplayName(group, record) };
   if (record?.attributes.externalId) attributes.externalId = record.attributes.externalId;
   if (members) attributes.members = members.map((id) => ({ value: id, $ref: location(ctx, 'Users', id), type: 'direct' }));
-  const now = new Date().toISOString();
+  const now = isoNow(p);
   return renderResource('Group', attributes, {
     id: group.id,
     created: record?.created ?? now,
@@ -53,7 +53,7 @@ export async function listGroups(p: Provisioning, ctx: RequestContext, query: Li
     .map((group) => ({ group, record: records.get(group.id) ?? null }))
     .filter(({ group, record }) => isVisible(group, record) && (!memberOf || memberOf.has(group.id)));
   const filterNeedsMembers = !!query.filter && mentionsAttribute(query.filter, 'members');
-  const render = async (l: LoadedGroup, members: boolean) => renderGroup(ctx, l, members ? await p.target.listMembers(l.group.id) : null);
+  const render = async (l: LoadedGroup, members: boolean) => renderGroup(p, ctx, l, members ? await p.target.listMembers(l.group.id) : null);
   if (!query.filter && !query.sortBy) {
     const page = pageOf(loaded, query);
     return { total: loaded.length, resources: await Promise.all(page.map((l) => render(l, withMembers))) };
@@ -66,7 +66,7 @@ export async function listGroups(p: Provisioning, ctx: RequestContext, query: Li
 
 export async function getGroup(p: Provisioning, ctx: RequestContext, id: string, withMembers: boolean): Promise<ScimDoc> {
   const loaded = await loadGroup(p, id);
-  return renderGroup(ctx, loaded, withMembers ? await p.target.listMembers(id) : null);
+  return renderGroup(p, ctx, loaded, withMembers ? await p.target.listMembers(id) : null);
 }
 
 /** An IdP group named in `groupMappings` links to the existing BI group or role instead of creating one (design §2.4). */
@@ -82,7 +82,7 @@ async function createOrLink(p: Provisioning, name: string): Promise<{ group: Dir
 }
 
 async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, previous: StoredResource | null, mappedTo?: string): Promise<StoredResource> {
-  const now = new Date().toISOString();
+  const now = isoNow(p);
   const attributes: ScimDoc = { displayName: doc.displayName };
   if (doc.externalId) attributes.externalId = doc.externalId;
   const record: StoredResource = { id: group.id, kind: 'Group', attributes, created: previous?.created ?? now, lastModified: now };
@@ -110,7 +110,7 @@ export async function createGroup(p: Provisioning, ctx: RequestContext, body: un
     }
     const record = await saveRecord(p, group, doc, null, mappedTo);
     await audit(p, ctx, { action: mappedTo ? 'link' : 'create', resourceType: 'Group', resourceId: group.id, outcome: 'success', detail: mappedTo });
-    return renderGroup(ctx, { group, record }, mappedTo ? await p.target.listMembers(group.id) : members);
+    return renderGroup(p, ctx, { group, record }, mappedTo ? await p.target.listMembers(group.id) : members);
   });
 }
 
@@ -135,7 +135,7 @@ export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: str
       remove: [],
     });
     await audit(p, ctx, { action: 'replace', resourceType: 'Group', resourceId: id, outcome: 'success' });
-    return renderGroup(ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+    return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
   });
 }
 
@@ -144,7 +144,7 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
   return withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
     const { memberDelta, otherOperations } = splitMemberOperations(operations);
-    const current = renderGroup(ctx, loaded, null);
+    const current = renderGroup(p, ctx, loaded, null);
     const { resource, changed } = applyPatch(current, otherOperations);
     let group = loaded.group;
     let record = loaded.record;
@@ -156,7 +156,7 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
     const members = await applyMembership(p, ctx, group, await memberDelta(() => p.target.listMembers(id)));
     if (changed || members) await audit(p, ctx, { action: 'patch', resourceType: 'Group', resourceId: id, outcome: 'success' });
     if (!wantBody) return null;
-    return renderGroup(ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+    return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
   });
 }
 

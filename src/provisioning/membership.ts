@@ -98,7 +98,7 @@ export function splitMemberOperations(operations: PatchOperation[]): {
 
 /** People SCIM may never take out of an admin group: the service account and configured break-glass people. */
 async function protectedMemberIds(p: Provisioning, candidates: string[]): Promise<Set<string>> {
-  const account = await serviceAccountOf(p.target);
+  const account = await serviceAccountOf(p);
   const names = new Set(p.options.protectedUsers.map((n) => n.toLowerCase()));
   const ids = new Set<string>(account.userId ? [account.userId] : []);
   if (names.size === 0) return ids;

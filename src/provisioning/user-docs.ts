@@ -3,7 +3,7 @@ import type { DirectoryUser, DirectoryUserInput } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import { primaryEmail, renderResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
-import type { Provisioning, RequestContext } from './context.ts';
+import { isoNow, type Provisioning, type RequestContext } from './context.ts';
 import { location, userGroupRefs } from './group-view.ts';
 
 /** Resolves `{path}` placeholders against the document: `{userName}`, `okta_{externalId}`, `{urn:…:User:employeeNumber}`. */
@@ -58,7 +58,7 @@ export async function renderUser(p: Provisioning, ctx: RequestContext, user: Dir
   const attributes: ScimDoc = { ...(record?.attributes ?? attributesFromDirectory(user)), active: user.active };
   const groups = await userGroupRefs(p, ctx, user.groupIds);
   if (groups.length > 0) attributes.groups = groups;
-  const now = new Date().toISOString();
+  const now = isoNow(p);
   return renderResource('User', attributes, {
     id: user.id,
     created: record?.created ?? user.created ?? now,

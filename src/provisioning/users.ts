@@ -8,7 +8,7 @@ import { applyPatch, type PatchOperation } from '../scim/patch.ts';
 import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { TargetError } from '../targets/target.ts';
-import { audit, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { audit, isoNow, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
 import { renderUser, toDirectoryInput } from './user-docs.ts';
 
 /** Filters that cannot be pushed down are evaluated over at most this many people. */
@@ -87,7 +87,7 @@ export async function getUser(p: Provisioning, ctx: RequestContext, id: string):
 
 /** The service account, configured break-glass people and (BI-enforced) the last admin stay active. */
 async function refuseIfProtected(p: Provisioning, ctx: RequestContext, user: DirectoryUser, action: string): Promise<void> {
-  const account = await serviceAccountOf(p.target);
+  const account = await serviceAccountOf(p);
   const names = [user.email, user.username].filter((n): n is string => !!n).map((n) => n.toLowerCase());
   const breakGlass = p.options.protectedUsers.some((n) => names.includes(n.toLowerCase()));
   if (account.userId !== user.id && !breakGlass) return;
@@ -156,7 +156,7 @@ async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: 
     }
     throw err;
   }
-  const now = new Date().toISOString();
+  const now = isoNow(p);
   const { id } = loaded.user;
   const record: StoredResource = { id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? loaded.user.created ?? now, lastModified: now };
   await p.store.put(record);
@@ -198,7 +198,7 @@ export async function createUser(p: Provisioning, ctx: RequestContext, body: unk
       return await write(p, ctx, { user, record: null }, doc, 'create');
     } catch (err) {
       // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
-      const now = new Date().toISOString();
+      const now = isoNow(p);
       await p.store.put({ id: user.id, kind: 'User', attributes: doc, created: now, lastModified: now, deleted: true }).catch(() => undefined);
       throw err;
     }
@@ -238,7 +238,7 @@ export async function deleteUser(p: Provisioning, ctx: RequestContext, id: strin
       await p.store.remove('User', id);
     } else {
       if (user.active) await p.target.setUserActive(id, false);
-      const now = new Date().toISOString();
+      const now = isoNow(p);
       const attributes = record?.attributes ?? sanitizeResource('User', await renderUser(p, ctx, user, null));
       await p.store.put({ id, kind: 'User', attributes, created: record?.created ?? now, lastModified: now, deleted: true });
     }

@@ -3,9 +3,11 @@ import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAc
 
 /**
  * Why a BI call failed, independent of the BI tool:
- * - `not_found`, `conflict`, `invalid`, `forbidden`: the request cannot be applied as sent (the IdP's input).
+ * - `not_found`, `conflict`, `invalid`: the request cannot be applied as sent (the IdP's input).
+ * - `forbidden`: the BI tool will not let this change happen (a group it owns, a safety rule of its own).
  * - `protected`: the BI tool refused to remove its last administrator or similar safety rule.
- * - `unavailable`, `timeout`, `bad_gateway`, `auth`: the BI tool failed; the request may be retried.
+ * - `auth`: the BI tool refuses bi-scim's own credentials, or they lack administrator rights.
+ * - `unavailable`, `timeout`, `bad_gateway`: the BI tool failed; the request may be retried.
  */
 export type TargetErrorCode =
   | 'not_found'

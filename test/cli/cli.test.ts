@@ -5,6 +5,7 @@ import pino from 'pino';
 import { createApp } from '../../src/app.ts';
 import { runCli } from '../../src/cli.ts';
 import { noMetrics } from '../../src/metrics.ts';
+import { createProvisioning } from '../../src/provisioning/context.ts';
 import { createStore } from '../../src/store/index.ts';
 import { MetabaseTarget } from '../../src/targets/metabase/adapter.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
@@ -128,7 +129,7 @@ describe('tokens', () => {
     const target = new MetabaseTarget({ url: double.url, credentials: { apiKey: double.apiKey } });
     const logger = pino({ level: 'silent' });
     const options = { groupMappings: [], protectedUsers: [], usernameTemplate: null, hardDelete: false };
-    const app = createApp({ provisioning: { store, target, logger, metrics: noMetrics, options }, logger, basePath: '/scim/v2', tokens: [], maxBodyBytes: 1_000_000, rateLimitRps: 0 });
+    const app = createApp({ provisioning: createProvisioning({ store, target, logger, metrics: noMetrics, options }), logger, basePath: '/scim/v2', tokens: [], maxBodyBytes: 1_000_000, rateLimitRps: 0 });
     try {
       return (await app.request('/scim/v2/Users?count=1', { headers: { authorization: `Bearer ${token}` } })).status;
     } finally {

@@ -4,7 +4,7 @@ import { expect } from 'vitest';
 import pino from 'pino';
 import { createApp } from '../../src/app.ts';
 import { noMetrics } from '../../src/metrics.ts';
-import type { Provisioning, ProvisioningOptions } from '../../src/provisioning/context.ts';
+import { createProvisioning, type ProvisioningOptions } from '../../src/provisioning/context.ts';
 import type { AppEnv } from '../../src/routes/context.ts';
 import { URN } from '../../src/scim/urns.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -71,13 +71,13 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const double = await startMetabaseDouble();
   const store = new MemoryStore();
   const target = new MetabaseTarget({ url: double.url, credentials: credentialsOf(double, options.sessionLogin), timeoutMs: options.biTimeoutMs ?? 5_000 });
-  const provisioning: Provisioning = {
+  const provisioning = createProvisioning({
     store,
     target,
     logger: pino({ level: 'silent' }),
     metrics: noMetrics,
     options: { groupMappings: options.groupMappings ?? [], protectedUsers: options.protectedUsers ?? [], usernameTemplate: null, hardDelete: false },
-  };
+  });
   const tokens = options.tokens ?? [TEST_TOKEN];
   const app = createApp({
     provisioning,

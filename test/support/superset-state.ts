@@ -1,6 +1,6 @@
 // A real Superset's users and FAB groups, read through its own security API, as the replay runner's neutral state.
 import { HttpClient } from '../../src/targets/http.ts';
-import { SupersetSession } from '../../src/targets/superset/session.ts';
+import { SupersetApi, SupersetSession } from '../../src/targets/superset/session.ts';
 import type { NeutralState } from './replay.ts';
 
 interface SupersetUserRow {
@@ -22,9 +22,10 @@ export function supersetState(url: string, credentials: { username: string; pass
   return async () => {
     const http = new HttpClient({ baseUrl: url });
     const session = new SupersetSession(http, credentials);
+    const api = new SupersetApi(session);
     try {
-      const users = await session.list<SupersetUserRow>('/api/v1/security/users/', []);
-      const groups = await session.list<SupersetGroupRow>('/api/v1/security/groups/', []);
+      const users = await api.list<SupersetUserRow>('/api/v1/security/users/', []);
+      const groups = await api.list<SupersetGroupRow>('/api/v1/security/groups/', []);
       const emailOf = new Map(users.map((u) => [u.id, u.email]));
       return {
         users: users.map((u) => ({ email: u.email, active: u.active, firstName: u.first_name, lastName: u.last_name, groups: u.groups.map((g) => g.name) })),

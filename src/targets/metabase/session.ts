@@ -1,14 +1,15 @@
 // Metabase authentication: an API key, or one cached session shared by all requests (Metabase throttles logins).
+import { SingleFlight, type Caller } from '../api-client.ts';
 import { describeBody, type CallOptions, type HttpClient, type HttpResponse } from '../http.ts';
 import { TargetError } from '../target.ts';
 
 export type MetabaseCredentials = { apiKey: string } | { username: string; password: string };
 
-export class MetabaseSession {
+export class MetabaseSession implements Caller {
   private readonly http: HttpClient;
   private readonly credentials: MetabaseCredentials;
   private sessionId: string | null = null;
-  private login: Promise<string> | null = null;
+  private readonly login = new SingleFlight<string>();
 
   constructor(http: HttpClient, credentials: MetabaseCredentials) {
     this.http = http;
@@ -37,10 +38,7 @@ export class MetabaseSession {
   /** Single-flight: concurrent 401s share one login, and a session renewed meanwhile is reused. */
   private renew(stale: string | null): Promise<string> {
     if (this.sessionId && this.sessionId !== stale) return Promise.resolve(this.sessionId);
-    this.login ??= this.logIn().finally(() => {
-      this.login = null;
-    });
-    return this.login;
+    return this.login.run(() => this.logIn());
   }
 
   private async logIn(): Promise<string> {

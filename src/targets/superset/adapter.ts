@@ -1,13 +1,17 @@
 // The Superset Target: FAB's security REST API (/api/v1/security/users|roles|groups/) of an unmodified Apache Superset.
+import { PromiseCache } from '../../cache.ts';
 import type { Config } from '../../config.ts';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
+import { isNumericId } from '../api-client.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
 import { TargetError, type Target } from '../target.ts';
-import { ADMIN_ROLE, BUILT_IN_ROLES, GROUP_NAME_MAX, PAGE_SIZE, fromGroup, fromRole, isNumericId, listQuery, parseGroupRef } from './payloads.ts';
+import { AdminGuard } from './admins.ts';
+import { MemberWriter } from './members.ts';
+import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, parseGroupRef } from './payloads.ts';
 import { toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
 import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetRef, SupersetUser } from './payloads.ts';
-import { SupersetSession, type SessionOptions } from './session.ts';
+import { SupersetApi, SupersetSession, type SessionOptions } from './session.ts';
 
 export interface SupersetTargetOptions {
   url: string;
@@ -20,51 +24,39 @@ export interface SupersetTargetOptions {
   session?: SessionOptions;
 }
 
-const USERS = '/api/v1/security/users/';
-const USER = '/api/v1/security/users/:id';
-const GROUPS = '/api/v1/security/groups/';
-const GROUP = '/api/v1/security/groups/:id';
-const ROLES = '/api/v1/security/roles/';
-const ROLE = '/api/v1/security/roles/:id';
-const ITEM_ONLY = { q: '(keys:!(none))' };
+const { users: USERS, user: USER, groups: GROUPS, group: GROUP, roles: ROLES, role: ROLE } = ROUTES;
 /** Group columns without `users`, which would carry every member. */
 const GROUP_COLUMNS = ['id', 'name', 'roles.id', 'roles.name'];
-/** Parallel calls one request may make; Superset on SQLite serialises writers anyway. */
-const BI_CONCURRENCY = 4;
-const ADMINS_LOCK = 'superset:admins';
-
-type MemberChange = 'add' | 'remove';
 
 export class SupersetTarget implements Target {
   readonly kind = 'superset';
   private readonly http: HttpClient;
-  private readonly api: SupersetSession;
+  private readonly session: SupersetSession;
+  private readonly api: SupersetApi;
   private readonly settings: Config['superset'];
-  private readonly withLock: SupersetTargetOptions['withLock'];
   private readonly hiddenRoles: ReadonlySet<string>;
-  private readonly roleIds = new Map<string, Promise<number>>();
+  /** Admin's and the baseline role's ids never change while Superset runs. */
+  private readonly roleIds = new PromiseCache<string, number>();
+  private readonly admins: AdminGuard;
+  private readonly members: MemberWriter;
 
   constructor({ url, username, password, superset, http, withLock, session }: SupersetTargetOptions) {
     this.http = new HttpClient({ baseUrl: url, timeoutMs: http?.timeoutMs, onCall: http?.onCall });
-    this.api = new SupersetSession(this.http, { username, password }, session);
+    this.session = new SupersetSession(this.http, { username, password }, session);
+    this.api = new SupersetApi(this.session);
     this.settings = superset;
-    this.withLock = withLock;
     this.hiddenRoles = new Set([...BUILT_IN_ROLES, superset.baselineRole].map((n) => n.toLowerCase()));
+    this.admins = new AdminGuard(this.api, async () => this.context(await this.groupRows()), withLock);
+    this.members = new MemberWriter(this.api, withLock, () => this.baselineRoleId(), this.admins);
   }
 
   private get mode() {
     return this.settings.groupMode;
   }
 
-  /** Admin's and the baseline role's ids, looked up once; the baseline role is created empty if it is missing. */
+  /** A role's id, looked up once; the baseline role is created empty if it is missing. */
   private roleId(name: string): Promise<number> {
-    let id = this.roleIds.get(name);
-    if (!id) {
-      id = this.lookUpRole(name, name === this.settings.baselineRole);
-      id.catch(() => this.roleIds.delete(name));
-      this.roleIds.set(name, id);
-    }
-    return id;
+    return this.roleIds.get(name, () => this.lookUpRole(name, name === this.settings.baselineRole));
   }
 
   private async lookUpRole(name: string, create: boolean): Promise<number> {
@@ -105,7 +97,7 @@ export class SupersetTarget implements Target {
     if (health.status !== 200) throw new TargetError('unavailable', `Superset /health answered ${health.status}`, health.status);
     // 404 here means the security API is not registered, 403 that the account may not use it.
     await this.api.must('GET', '/api/v1/security/users/_info', { query: { q: '(keys:!(permissions))' } });
-    if (!(await this.serviceAccount()).isAdmin) throw new TargetError('auth', `the Superset account "${this.api.username}" does not have the Admin role`);
+    if (!(await this.serviceAccount()).isAdmin) throw new TargetError('auth', `the Superset account "${this.session.username}" does not have the Admin role`);
   }
 
   async serviceAccount(): Promise<ServiceAccount> {
@@ -181,7 +173,7 @@ export class SupersetTarget implements Target {
   async setUserActive(id: string, active: boolean): Promise<void> {
     const user = (await this.toUser(await this.requireUserRow(id)))!;
     if (user.active === active) return;
-    await this.guardAdmins(!active && user.isAdmin, (userId) => userId === id, `deactivate user ${id}`, async () => {
+    await this.admins.run(!active && user.isAdmin, (userId) => userId === id, `deactivate user ${id}`, async () => {
       await this.api.must('PUT', USER, { params: { id }, json: { active } });
     });
   }
@@ -190,34 +182,8 @@ export class SupersetTarget implements Target {
   async deleteUser(id: string): Promise<void> {
     const user = (await this.toUser(await this.requireUserRow(id)))!;
     // The ORM delete drops the person's role and group links too, also on SQLite where ids are reused.
-    await this.guardAdmins(user.active && user.isAdmin, (userId) => userId === id, `delete user ${id}`, async () => {
+    await this.admins.run(user.active && user.isAdmin, (userId) => userId === id, `delete user ${id}`, async () => {
       await this.api.must('DELETE', USER, { params: { id } });
-    });
-  }
-
-  /** Active administrators, each with how they are one: `role` (the Admin role held directly) or `group:<pk>`. */
-  private async activeAdmins(): Promise<Map<string, Set<string>>> {
-    const ctx = await this.context(await this.groupRows());
-    const sources: Array<[Filter, string]> = [
-      [{ col: 'roles', opr: 'rel_m_m', value: ctx.adminRoleId }, 'role'],
-      ...[...ctx.adminGroupIds].map((pk): [Filter, string] => [{ col: 'groups', opr: 'rel_m_m', value: pk }, `group:${pk}`]),
-    ];
-    const admins = new Map<string, Set<string>>();
-    for (const [filter, via] of sources) {
-      for (const { id } of await this.api.list<{ id: number }>(USERS, [filter, { col: 'active', opr: 'eq', value: true }], ['id'])) {
-        admins.set(String(id), (admins.get(String(id)) ?? new Set()).add(via));
-      }
-    }
-    return admins;
-  }
-
-  /** Runs a change that may strip administrators, serialised with every other such change, unless none would remain. */
-  private async guardAdmins(affectsAdmins: boolean, loses: (userId: string, via: string) => boolean, what: string, change: () => Promise<void>): Promise<void> {
-    if (!affectsAdmins) return change();
-    await this.withLock(ADMINS_LOCK, async () => {
-      const remaining = [...(await this.activeAdmins())].filter(([userId, vias]) => [...vias].some((via) => !loses(userId, via)));
-      if (remaining.length === 0) throw new TargetError('protected', `Superset would be left without an active Admin: refused to ${what}`);
-      await change();
     });
   }
 
@@ -309,21 +275,15 @@ export class SupersetTarget implements Target {
     if (!ref || !group) return;
     this.assertManaged(group, 'delete');
     const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
-    await this.guardAdmins(group.isAdmin, (_, v) => v === via, `delete ${group.name}`, async () => {
+    await this.admins.run(group.isAdmin, (_, v) => v === via, `delete ${group.name}`, async () => {
       await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, true);
     });
-  }
-
-  private async groupMemberIds(pk: number): Promise<string[]> {
-    const body = await this.api.send<{ result: { users: Array<{ id: number }> } }>('GET', GROUP, { params: { id: pk }, query: ITEM_ONLY }, true);
-    if (!body) throw new TargetError('not_found', `Superset group ${pk} not found`, 404);
-    return body.result.users.map((u) => String(u.id));
   }
 
   /** Every member, inactive ones included: deactivation keeps memberships. */
   async listMembers(groupId: string): Promise<string[]> {
     const { ref } = await this.requireGroup(groupId);
-    if (ref.kind === 'group') return this.groupMemberIds(ref.pk);
+    if (ref.kind === 'group') return this.members.groupMemberIds(ref.pk);
     const rows = await this.api.list<{ id: number }>(USERS, [{ col: 'roles', opr: 'rel_m_m', value: ref.pk }], ['id']);
     return rows.map((r) => String(r.id));
   }
@@ -336,60 +296,17 @@ export class SupersetTarget implements Target {
     return this.changeMembers(groupId, [...new Set(userIds)], 'remove');
   }
 
-  /**
-   * Membership endpoints replace whole lists, so every write is read-modify-write under a lock: a FAB group's `users`
-   * under the group's lock (one GET and one PUT however many people), a person's `roles` under that person's lock.
-   */
-  private async changeMembers(groupId: string, ids: string[], change: MemberChange): Promise<void> {
+  /** Every write is read-modify-write under a lock (members.ts); unknown ids change nothing. */
+  private async changeMembers(groupId: string, ids: string[], change: 'add' | 'remove'): Promise<void> {
     const { ref, group } = await this.requireGroup(groupId);
     if (ids.length === 0) return;
     const malformed = ids.filter((id) => !isNumericId(id));
     if (malformed.length > 0) throw new TargetError('not_found', `Superset users ${malformed.join(', ')} not found`, 404);
-    const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
-    const loses = (userId: string, v: string) => v === via && ids.includes(userId);
-    await this.guardAdmins(change === 'remove' && group.isAdmin, loses, `remove ${ids.join(', ')} from ${group.name}`, () =>
-      ref.kind === 'group' ? this.writeGroupUsers(ref.pk, ids, change) : this.writeUsersRole(ref.pk, ids, change),
-    );
-  }
-
-  private writeGroupUsers(pk: number, ids: string[], change: MemberChange): Promise<void> {
-    return this.withLock(`superset:group:${pk}`, async () => {
-      const current = await this.groupMemberIds(pk);
-      const next = change === 'add' ? [...new Set([...current, ...ids])] : current.filter((id) => !ids.includes(id));
-      if (next.length === current.length) return;
-      if (change === 'remove') await this.keepSomeRole(current.filter((id) => ids.includes(id)), pk);
-      // FAB checks every id before writing: an unknown one is a 400 that changes nothing.
-      await this.api.must('PUT', GROUP, { params: { id: pk }, json: { users: next.map(Number) } });
-    });
-  }
-
-  /** People this group was the only source of roles for (made outside bi-scim) get the baseline role first. */
-  private async keepSomeRole(leaving: string[], pk: number): Promise<void> {
-    const rows = await this.api.list<SupersetUser>(USERS, [{ col: 'id', opr: 'in', value: leaving.map(Number) }], ['id', 'roles.id', 'groups']);
-    const bare = rows.filter((u) => u.roles.length === 0 && u.groups.every((g) => g.id === pk));
-    const roles = [await this.baselineRoleId()];
-    await mapWithConcurrency(bare, BI_CONCURRENCY, (u) => this.api.must('PUT', USER, { params: { id: u.id }, json: { roles } }));
-  }
-
-  private async writeUsersRole(rolePk: number, ids: string[], change: MemberChange): Promise<void> {
-    const baseline = await this.baselineRoleId();
-    // Every person keeps the baseline role, so nobody is ever left without a role.
-    if (change === 'remove' && rolePk === baseline) return;
-    const known = new Set((await this.api.list<{ id: number }>(USERS, [{ col: 'id', opr: 'in', value: ids.map(Number) }], ['id'])).map((r) => String(r.id)));
-    const unknown = ids.filter((id) => !known.has(id));
-    if (unknown.length > 0) throw new TargetError('not_found', `Superset users ${unknown.join(', ')} not found`, 404);
-    await mapWithConcurrency(ids, BI_CONCURRENCY, (id) =>
-      this.withLock(`superset:user:${id}`, async () => {
-        const roles = (await this.requireUserRow(id)).roles.map((r) => r.id);
-        if (roles.includes(rolePk) === (change === 'add')) return;
-        const next = change === 'add' ? [...roles, rolePk] : roles.filter((r) => r !== rolePk);
-        await this.api.must('PUT', USER, { params: { id }, json: { roles: next.length > 0 ? next : [baseline] } });
-      }),
-    );
+    await this.members.change(ref, group, ids, change);
   }
 
   async close(): Promise<void> {
-    this.api.close();
+    this.session.close();
     await this.http.close();
   }
 }

@@ -40,6 +40,20 @@ export interface Filter {
   value: string | number | boolean | number[];
 }
 
+/** Routes of FAB's security API (the trailing slash matters on collections, superset-api.md §3.1). */
+export const ROUTES = {
+  users: '/api/v1/security/users/',
+  user: '/api/v1/security/users/:id',
+  groups: '/api/v1/security/groups/',
+  group: '/api/v1/security/groups/:id',
+  roles: '/api/v1/security/roles/',
+  role: '/api/v1/security/roles/:id',
+} as const;
+/** A single row without FAB's `_info`-style extras. */
+export const ITEM_ONLY = { q: '(keys:!(none))' };
+/** Parallel calls one request may make; Superset on SQLite serialises writers anyway. */
+export const BI_CONCURRENCY = 4;
+
 /** Roles `superset init` owns (ROBOT_PERMISSION_ROLES): never renamed or deleted through SCIM, hidden unless mapped. */
 export const BUILT_IN_ROLES = ['Admin', 'Alpha', 'Gamma', 'Public', 'sql_lab'];
 export const ADMIN_ROLE = 'Admin';
@@ -74,10 +88,6 @@ export function parseGroupRef(id: string, mode: GroupMode): GroupRef | null {
 
 export function formatGroupRef(ref: GroupRef, mode: GroupMode): string {
   return ref.kind === 'role' && mode === 'groups' ? `role:${ref.pk}` : String(ref.pk);
-}
-
-export function isNumericId(id: string): boolean {
-  return /^[1-9][0-9]{0,15}$/.test(id);
 }
 
 /** What it takes to map users and groups: ids resolved once per call, not per row. */

@@ -1,4 +1,5 @@
-// Superset authentication (one JWT shared by all requests, renewed before it expires) and the authenticated JSON calls.
+// Superset authentication (one JWT shared by all requests, renewed before it expires) and the security API's JSON calls.
+import { ApiClient, SingleFlight, type Caller } from '../api-client.ts';
 import { describeBody, upstreamError, type CallOptions, type HttpClient, type HttpResponse } from '../http.ts';
 import { TargetError } from '../target.ts';
 import { PAGE_SIZE, isUnregisteredApi, listQuery, supersetError, type Filter } from './payloads.ts';
@@ -62,13 +63,13 @@ const LOGIN_REFUSALS: ReadonlyArray<[(res: HttpResponse, detail: string) => bool
   [(res) => res.status === 401, (user) => new TargetError('auth', `Superset refused the login of "${user}": wrong password, an inactive account, or not a database (AUTH_DB) user`, 401)],
 ];
 
-export class SupersetSession {
+export class SupersetSession implements Caller {
   readonly username: string;
   private readonly http: HttpClient;
   private readonly password: string;
   private readonly now: () => number;
   private tokens: Tokens | null = null;
-  private renewal: Promise<Tokens> | null = null;
+  private readonly renewal = new SingleFlight<Tokens>();
 
   constructor(http: HttpClient, { username, password }: SupersetCredentials, { now = Date.now }: SessionOptions = {}) {
     this.http = http;
@@ -100,10 +101,7 @@ export class SupersetSession {
   /** Single-flight: concurrent callers share one renewal, and tokens renewed meanwhile are reused as they are. */
   private renew(stale: Tokens | null, mayRefresh: boolean): Promise<Tokens> {
     if (this.tokens && this.tokens !== stale) return Promise.resolve(this.tokens);
-    this.renewal ??= this.obtain(mayRefresh ? stale : null).finally(() => {
-      this.renewal = null;
-    });
-    return this.renewal;
+    return this.renewal.run(() => this.obtain(mayRefresh ? stale : null));
   }
 
   /** The refresh token is cheaper than a login (no password check, no login_count write); a login is the fallback. */
@@ -142,16 +140,16 @@ export class SupersetSession {
     return { access, refresh, renewAt: received + lifetime - Math.min(lifetime * RENEW_SHARE, RENEW_MAX_MS), expiresAt: received + lifetime };
   }
 
-  /** Calls Superset and returns the body of a 2xx answer; a missing row gives null when `allowMissing`. */
-  async send<T>(method: string, route: string, options: CallOptions = {}, allowMissing = false): Promise<T | null> {
-    const res = await this.call(method, route, options);
-    if (res.status >= 200 && res.status < 300) return res.body as T;
-    if (allowMissing && res.status === 404 && !isUnregisteredApi(route, res)) return null;
-    throw supersetError(method, route, res, this.username);
+  /** Superset keeps no server-side JWT session, so there is nothing to log out of. */
+  close(): void {
+    this.tokens = null;
   }
+}
 
-  async must<T>(method: string, route: string, options: CallOptions = {}): Promise<T> {
-    return (await this.send<T>(method, route, options)) as T;
+/** JSON calls to the security API with FAB's paging and name lookups. */
+export class SupersetApi extends ApiClient {
+  constructor(session: SupersetSession) {
+    super(session, { toError: (method, route, res) => supersetError(method, route, res, session.username), isMissingRow: (route, res) => !isUnregisteredApi(route, res) });
   }
 
   /** Every row matching `filters`, in ascending id, page by page; a list longer than `maxRows` fails instead of looping on. */
@@ -172,10 +170,5 @@ export class SupersetSession {
   async findByName<T>(route: string, col: string, value: string, columns?: string[]): Promise<T | null> {
     const rows = await this.list<T & Record<string, unknown>>(route, [{ col, opr: 'sw', value }], columns, MAX_LOOKUP_ROWS);
     return rows.find((row) => String(row[col]).toLowerCase() === value.toLowerCase()) ?? null;
-  }
-
-  /** Superset keeps no server-side JWT session, so there is nothing to log out of. */
-  close(): void {
-    this.tokens = null;
   }
 }

@@ -1,0 +1,57 @@
+// What both adapters share on top of the HTTP client: JSON calls that succeed or throw a TargetError, numeric ids,
+// and single-flight renewal of a login.
+import type { CallOptions, HttpResponse } from './http.ts';
+import type { TargetError } from './target.ts';
+
+/** Anything that makes an authenticated call to the BI tool (an adapter's session). */
+export interface Caller {
+  call(method: string, route: string, options?: CallOptions): Promise<HttpResponse>;
+}
+
+export interface ApiClientOptions {
+  /** The adapter's one mapping from a non-success answer to a TargetError. */
+  toError: (method: string, route: string, res: HttpResponse) => TargetError;
+  /** Whether a 404 means "no such row" (as opposed to "no such API"); every 404 does by default. */
+  isMissingRow?: (route: string, res: HttpResponse) => boolean;
+}
+
+export class ApiClient {
+  readonly #caller: Caller;
+  readonly #toError: ApiClientOptions['toError'];
+  readonly #isMissingRow: NonNullable<ApiClientOptions['isMissingRow']>;
+
+  constructor(caller: Caller, { toError, isMissingRow = () => true }: ApiClientOptions) {
+    this.#caller = caller;
+    this.#toError = toError;
+    this.#isMissingRow = isMissingRow;
+  }
+
+  /** The body of a 2xx answer; a missing row gives null when `allowMissing`, any other answer throws. */
+  async send<T>(method: string, route: string, options: CallOptions = {}, allowMissing = false): Promise<T | null> {
+    const res = await this.#caller.call(method, route, options);
+    if (res.status >= 200 && res.status < 300) return res.body as T;
+    if (allowMissing && res.status === 404 && this.#isMissingRow(route, res)) return null;
+    throw this.#toError(method, route, res);
+  }
+
+  async must<T>(method: string, route: string, options: CallOptions = {}): Promise<T> {
+    return (await this.send<T>(method, route, options)) as T;
+  }
+}
+
+/** Both BI tools number rows from 1; anything else can name no row, so it is never sent. */
+export function isNumericId(id: string): boolean {
+  return /^[1-9][0-9]{0,15}$/.test(id);
+}
+
+/** Concurrent callers share one run of `start` (e.g. one login after many 401s); the next call starts afresh. */
+export class SingleFlight<T> {
+  #running: Promise<T> | null = null;
+
+  run(start: () => Promise<T>): Promise<T> {
+    this.#running ??= start().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+}
