@@ -9,7 +9,7 @@ import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resource
 import type { StoredResource } from '../store/mapping-store.ts';
 import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
-import { applyMembership, memberIds, splitMemberOperations } from './membership.ts';
+import { applyMembership, memberIds, splitMemberOperations, toMemberDelta } from './membership.ts';
 
 interface LoadedGroup {
   group: DirectoryGroup;
@@ -143,7 +143,7 @@ export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: str
 export async function patchGroup(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[], wantBody: boolean): Promise<ScimDoc | null> {
   return withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
-    const { memberDelta, otherOperations } = splitMemberOperations(operations);
+    const { memberSteps, otherOperations } = splitMemberOperations(operations);
     const current = renderGroup(p, ctx, loaded, null);
     const { resource, changed } = applyPatch(current, otherOperations);
     let group = loaded.group;
@@ -153,7 +153,7 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
       group = await rename(p, loaded, doc.displayName as string);
       record = await saveRecord(p, group, doc, loaded.record);
     }
-    const members = await applyMembership(p, ctx, group, await memberDelta(() => p.target.listMembers(id)));
+    const members = await applyMembership(p, ctx, group, await toMemberDelta(memberSteps, () => p.target.listMembers(id)));
     if (changed || members) await audit(p, ctx, { action: 'patch', resourceType: 'Group', resourceId: id, outcome: 'success' });
     if (!wantBody) return null;
     return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));

@@ -31,27 +31,23 @@ function namedValues(filter: FilterNode): string[] | null {
   return node.op === 'eq' && node.path?.attribute.toLowerCase() === 'value' && typeof node.value === 'string' ? [node.value] : null;
 }
 
-type MemberStep = (state: { replaceWith: Set<string> | null; add: Set<string>; remove: Set<string> }, current: () => Promise<string[]>) => Promise<void>;
+/** One membership operation of a PATCH, as data: what it names, resolved against the BI tool only when applied. */
+export type MemberStep =
+  | { kind: 'add' | 'remove' | 'replace'; ids: string[] }
+  /** A filtered remove naming no ids outright (`members[display co "x"]`): matched against the current members. */
+  | { kind: 'removeMatching'; filter: FilterNode };
 
 function memberStep(op: string, filter: FilterNode | null, value: unknown): MemberStep {
-  const ids = memberIds(value);
-  return async (state, current) => {
-    if (filter) {
-      if (op !== 'remove') throw new ScimError('invalidPath', 'Only "remove" may use a filtered members path');
-      const named = namedValues(filter) ?? (await current()).filter((id) => matchesFilter({ value: id }, filter));
-      named.forEach((id) => (state.remove.add(id), state.add.delete(id)));
-    } else if (op === 'add') {
-      ids.forEach((id) => (state.add.add(id), state.remove.delete(id)));
-    } else if (op === 'replace' || value === undefined || value === null) {
-      // `replace members`, and `remove members` with no value, set the whole list (RFC 7644 §3.5.2.2–3).
-      state.replaceWith = new Set(op === 'replace' ? ids : []);
-      state.add.clear();
-      state.remove.clear();
-    } else {
-      // Entra's default dialect removes listed members with a value array on the plain `members` path.
-      ids.forEach((id) => (state.remove.add(id), state.add.delete(id)));
-    }
-  };
+  if (filter) {
+    if (op !== 'remove') throw new ScimError('invalidPath', 'Only "remove" may use a filtered members path');
+    const named = namedValues(filter);
+    return named ? { kind: 'remove', ids: named } : { kind: 'removeMatching', filter };
+  }
+  if (op === 'add') return { kind: 'add', ids: memberIds(value) };
+  // `replace members`, and `remove members` with no value, set the whole list (RFC 7644 §3.5.2.2–3).
+  if (op === 'replace' || value === undefined || value === null) return { kind: 'replace', ids: op === 'replace' ? memberIds(value) : [] };
+  // Entra's default dialect removes listed members with a value array on the plain `members` path.
+  return { kind: 'remove', ids: memberIds(value) };
 }
 
 function isMembersPath(path: string): boolean {
@@ -62,15 +58,12 @@ function isMembersPath(path: string): boolean {
  * Separates membership from other operations so that adding one member never reads the group (design §2.10).
  * A path-less value carrying `members` counts as membership; the rest of that value stays an ordinary operation.
  */
-export function splitMemberOperations(operations: PatchOperation[]): {
-  memberDelta: (current: () => Promise<string[]>) => Promise<MemberDelta>;
-  otherOperations: PatchOperation[];
-} {
-  const steps: MemberStep[] = [];
+export function splitMemberOperations(operations: PatchOperation[]): { memberSteps: MemberStep[]; otherOperations: PatchOperation[] } {
+  const memberSteps: MemberStep[] = [];
   const otherOperations: PatchOperation[] = [];
   for (const operation of operations) {
     if (operation.path) {
-      if (isMembersPath(operation.path)) steps.push(memberStep(operation.op, parseAttributePath(operation.path).valueFilter, operation.value));
+      if (isMembersPath(operation.path)) memberSteps.push(memberStep(operation.op, parseAttributePath(operation.path).valueFilter, operation.value));
       else otherOperations.push(operation);
       continue;
     }
@@ -80,20 +73,34 @@ export function splitMemberOperations(operations: PatchOperation[]): {
       otherOperations.push(operation);
       continue;
     }
-    steps.push(memberStep(operation.op, null, value[membersKey]));
+    memberSteps.push(memberStep(operation.op, null, value[membersKey]));
     const rest = Object.fromEntries(Object.entries(value).filter(([k]) => k !== membersKey));
     if (Object.keys(rest).length > 0) otherOperations.push({ ...operation, value: rest });
   }
-  return {
-    otherOperations,
-    memberDelta: async (loadCurrent) => {
-      let cached: Promise<string[]> | null = null;
-      const current = () => (cached ??= loadCurrent());
-      const state = { replaceWith: null as Set<string> | null, add: new Set<string>(), remove: new Set<string>() };
-      for (const step of steps) await step(state, current);
-      return { replaceWith: state.replaceWith && [...state.replaceWith], add: [...state.add], remove: [...state.remove] };
-    },
-  };
+  return { memberSteps, otherOperations };
+}
+
+/** The steps in order as one delta; the current members are read only when a step needs them, and at most once. */
+export async function toMemberDelta(steps: MemberStep[], loadCurrent: () => Promise<string[]>): Promise<MemberDelta> {
+  let replaceWith: Set<string> | null = null;
+  const add = new Set<string>();
+  const remove = new Set<string>();
+  let current: Promise<string[]> | null = null;
+  for (const step of steps) {
+    if (step.kind === 'replace') {
+      replaceWith = new Set(step.ids);
+      add.clear();
+      remove.clear();
+      continue;
+    }
+    const ids = step.kind === 'removeMatching' ? (await (current ??= loadCurrent())).filter((id) => matchesFilter({ value: id }, step.filter)) : step.ids;
+    const [into, outOf] = step.kind === 'add' ? [add, remove] : [remove, add];
+    for (const id of ids) {
+      into.add(id);
+      outOf.delete(id);
+    }
+  }
+  return { replaceWith: replaceWith && [...replaceWith], add: [...add], remove: [...remove] };
 }
 
 /** People SCIM may never take out of an admin group: the service account and configured break-glass people. */

@@ -53,9 +53,14 @@ function attributesFromDirectory(user: DirectoryUser): ScimDoc {
   return doc;
 }
 
+/** A person's SCIM attributes without `groups` or meta: stored ones exactly as sent, `active` live from the BI tool. */
+export function attributesOf(user: DirectoryUser, record: StoredResource | null | undefined): ScimDoc {
+  return { ...(record?.attributes ?? attributesFromDirectory(user)), active: user.active };
+}
+
 /** Stored attributes come back exactly as sent; `active` and `groups` are always the BI tool's live state. */
 export async function renderUser(p: Provisioning, ctx: RequestContext, user: DirectoryUser, record: StoredResource | null | undefined): Promise<ScimDoc> {
-  const attributes: ScimDoc = { ...(record?.attributes ?? attributesFromDirectory(user)), active: user.active };
+  const attributes = attributesOf(user, record);
   const groups = await userGroupRefs(p, ctx, user.groupIds);
   if (groups.length > 0) attributes.groups = groups;
   const now = isoNow(p);

@@ -9,7 +9,7 @@ import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { TargetError } from '../targets/target.ts';
 import { audit, isoNow, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
-import { renderUser, toDirectoryInput } from './user-docs.ts';
+import { attributesOf, renderUser, toDirectoryInput } from './user-docs.ts';
 
 /** Filters that cannot be pushed down are evaluated over at most this many people. */
 const MAX_SCAN = 50_000;
@@ -217,9 +217,10 @@ export async function replaceUser(p: Provisioning, ctx: RequestContext, id: stri
 export async function patchUser(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[]): Promise<ScimDoc> {
   return withResourceLock(p, `user:id:${id}`, async () => {
     const loaded = await load(p, id);
-    const current = await renderUser(p, ctx, loaded.user, loaded.record);
+    // `groups` and meta are read-only: the patch works on the attributes alone, and only the answer renders them.
+    const current = attributesOf(loaded.user, loaded.record);
     const { resource, changed } = applyPatch(current, operations);
-    if (!changed) return current;
+    if (!changed) return renderUser(p, ctx, loaded.user, loaded.record);
     // A person is active or deactivated in the BI tool; there is no third state to remove `active` into.
     if (typeof resource.active !== 'boolean') throw new ScimError('mutability', 'active cannot be removed; replace it with true or false');
     const doc = sanitizeResource('User', resource);
@@ -239,7 +240,7 @@ export async function deleteUser(p: Provisioning, ctx: RequestContext, id: strin
     } else {
       if (user.active) await p.target.setUserActive(id, false);
       const now = isoNow(p);
-      const attributes = record?.attributes ?? sanitizeResource('User', await renderUser(p, ctx, user, null));
+      const attributes = record?.attributes ?? attributesOf(user, null);
       await p.store.put({ id, kind: 'User', attributes, created: record?.created ?? now, lastModified: now, deleted: true });
     }
     await audit(p, ctx, { action: 'delete', resourceType: 'User', resourceId: id, outcome: 'success' });
