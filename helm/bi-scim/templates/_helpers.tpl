@@ -212,6 +212,29 @@ httpGet:
 {{ omit .settings "enabled" | toYaml }}
 {{- end }}
 
+{{/* Render-time refusals about Redis: one store, one external form, each form complete. */}}
+{{- define "bi-scim.validateRedis" -}}
+{{- $v := .Values }}
+{{- $forms := include "bi-scim.externalRedisForms" . }}
+{{- if and $v.redis.enabled $forms }}
+{{- fail (printf "Choose one Redis: redis.enabled (bundled) or externalRedis (set: %s), not both" $forms) }}
+{{- end }}
+{{- if gt (len (splitList ", " $forms)) 1 }}
+{{- fail (printf "externalRedis takes exactly one of url, existingSecret, sentinel, cluster; set: %s" $forms) }}
+{{- end }}
+{{- with $v.externalRedis.sentinel }}
+{{- if and (or .hosts .masterName) (not (and .hosts .masterName)) }}
+{{- fail "externalRedis.sentinel needs both hosts (host:port of each sentinel) and masterName" }}
+{{- end }}
+{{- end }}
+{{- if and $v.externalRedis.passwordSecret.name (not $forms) }}
+{{- fail "externalRedis.passwordSecret is set but no externalRedis form is (url, existingSecret, sentinel or cluster); the bundled Redis uses redis.auth" }}
+{{- end }}
+{{- if and $v.externalRedis.sentinelPasswordSecret.name (ne $forms "sentinel") }}
+{{- fail "externalRedis.sentinelPasswordSecret applies to externalRedis.sentinel only" }}
+{{- end }}
+{{- end }}
+
 {{/* Render-time refusals: each says what is wrong and how to fix it. */}}
 {{- define "bi-scim.validate" -}}
 {{- $v := .Values }}
@@ -231,24 +254,7 @@ httpGet:
 {{- fail (printf "%s: the key name in the Secret is empty" .env) }}
 {{- end }}
 {{- end }}
-{{- $forms := include "bi-scim.externalRedisForms" . }}
-{{- if and $v.redis.enabled $forms }}
-{{- fail (printf "Choose one Redis: redis.enabled (bundled) or externalRedis (set: %s), not both" $forms) }}
-{{- end }}
-{{- if gt (len (splitList ", " $forms)) 1 }}
-{{- fail (printf "externalRedis takes exactly one of url, existingSecret, sentinel, cluster; set: %s" $forms) }}
-{{- end }}
-{{- with $v.externalRedis.sentinel }}
-{{- if and (or .hosts .masterName) (not (and .hosts .masterName)) }}
-{{- fail "externalRedis.sentinel needs both hosts (host:port of each sentinel) and masterName" }}
-{{- end }}
-{{- end }}
-{{- if and $v.externalRedis.passwordSecret.name (not $forms) }}
-{{- fail "externalRedis.passwordSecret is set but no externalRedis form is (url, existingSecret, sentinel or cluster); the bundled Redis uses redis.auth" }}
-{{- end }}
-{{- if and $v.externalRedis.sentinelPasswordSecret.name (ne $forms "sentinel") }}
-{{- fail "externalRedis.sentinelPasswordSecret applies to externalRedis.sentinel only" }}
-{{- end }}
+{{- include "bi-scim.validateRedis" . }}
 {{- if and $v.console.ingress.enabled (not $v.console.enabled) }}
 {{- fail "console.ingress.enabled needs console.enabled=true" }}
 {{- end }}
@@ -300,4 +306,12 @@ spec:
                   number: {{ $port }}
           {{- end }}
     {{- end }}
+{{- end }}
+
+{{/* An alert's pointer into the README: the section's name always, a link when prometheusRule.runbookBaseUrl is set. */}}
+{{- define "bi-scim.runbook" -}}
+runbook: {{ printf "bi-scim README, section \"%s\"" .section | quote }}
+{{- with .root.Values.prometheusRule.runbookBaseUrl }}
+runbook_url: {{ printf "%s#%s" . ($.section | lower | replace " " "-") | quote }}
+{{- end }}
 {{- end }}
