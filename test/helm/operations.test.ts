@@ -1,7 +1,7 @@
 // The chart's operations features on rendered manifests: the console port, Redis Sentinel and Cluster, alerts, dashboard.
 import { describe, expect, it } from 'vitest';
 import {
-  ci, decoded, deployment, envOf, findHelm, findManifest, HELM_INSTALL_HINT, must, plainEnv, render as renderWith, renderChart,
+  ci, decoded, deployment, envOf, findHelm, findManifest, HELM_INSTALL_HINT, must, plainEnv, render as renderWith, renderChart, renderNotes,
   secretRef, server, type Manifest, type RenderOptions,
 } from '../support/helm.ts';
 
@@ -119,5 +119,20 @@ describe.skipIf(!helm)('helm/bi-scim Redis Sentinel and Cluster', () => {
 
   it('rejects sentinel hosts that are not host:port, through the schema', () => {
     expect(refused({ externalRedis: { sentinel: { hosts: ['sentinel-without-port'], masterName: 'm' } } })).toMatch(/sentinel\/hosts\/0/);
+  });
+});
+
+describe.skipIf(!helm)('helm/bi-scim install notes', () => {
+  it('tell how to reach the console and which Secret holds its tokens', () => {
+    const notes = renderNotes(helm!, ci('console'));
+    expect(notes).toContain('port-forward svc/scim-bi-scim 8082');
+    expect(notes).toContain('bi-scim-admin, key admin-tokens');
+    expect(notes).toContain('https://scim-console.internal.example.com/');
+  });
+
+  it('ask for config.publicUrl behind an Ingress until it or trustProxy is set', () => {
+    expect(renderNotes(helm!, ci('networkpolicy'))).toContain('set config.publicUrl');
+    expect(renderNotes(helm!, ci('console'))).not.toContain('set config.publicUrl');
+    expect(renderNotes(helm!, { ...ci('networkpolicy'), values: { config: { trustProxy: true } } })).not.toContain('set config.publicUrl');
   });
 });
