@@ -44,6 +44,26 @@ function isExported(name: string, types: Map<string, string>): boolean {
   return ['histogram', 'summary'].includes(types.get(base) ?? '');
 }
 
+/**
+ * The sidecar on two free ports. Other suites on this machine take ports too, so a port freed by the probe can be
+ * gone before the sidecar binds it: try again, a bounded number of times.
+ */
+async function startOnFreePorts(double: MetabaseDouble, attempts = 3): Promise<Sidecar> {
+  const port = await freePort();
+  let metricsPort = await freePort();
+  while (metricsPort === port) metricsPort = await freePort();
+  const config = loadConfig({
+    BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN,
+    BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort),
+  });
+  try {
+    return await startSidecar(config, createLogger('silent'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempts <= 1) throw err;
+    return startOnFreePorts(double, attempts - 1);
+  }
+}
+
 describe('metric names in PromQL', () => {
   it('are the bi_scim_ names, with histogram series suffixes kept for the lookup', () => {
     const expr = 'histogram_quantile(0.95, sum by (le) (rate(bi_scim_lock_wait_seconds_bucket{job="$job"}[5m]))) / time() - max(bi_scim_guard_budget)';
@@ -61,11 +81,7 @@ describe.skipIf(!helm)('helm/bi-scim dashboard and alerts against a live /metric
 
   beforeAll(async () => {
     double = await startMetabaseDouble();
-    const config = loadConfig({
-      BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN,
-      BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(await freePort()), BI_SCIM_METRICS_PORT: String(await freePort()),
-    });
-    sidecar = await startSidecar(config, createLogger('silent'));
+    sidecar = await startOnFreePorts(double);
     // One write and one read, so request, BI call and provisioning series carry samples too.
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
     const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'grafana.check@example.com', name: { givenName: 'Grafana', familyName: 'Check' }, emails: [{ value: 'grafana.check@example.com', primary: true }] };
