@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { findHelm, findManifest, HELM_INSTALL_HINT, kinds, renderChart, renderNotes, type Manifest, type RenderOptions } from '../support/helm.ts';
+import {
+  ci, decoded, deployment, envOf, findHelm, findManifest, HELM_INSTALL_HINT, kinds, must, plainEnv, podSpec, render as renderWith,
+  renderChart, renderNotes, secretRef, server, type EnvVar, type Manifest, type RenderOptions,
+} from '../support/helm.ts';
 
 const helm = findHelm();
 if (!helm && !process.env.CI) console.warn(`helm chart tests skipped: ${HELM_INSTALL_HINT}`);
@@ -10,30 +13,17 @@ if (!helm && !process.env.CI) console.warn(`helm chart tests skipped: ${HELM_INS
 /** The app's runtime contract, spelled exactly. */
 const CONTRACT_ENV = [
   'BI_SCIM_TARGET', 'BI_SCIM_TARGET_URL', 'BI_SCIM_TARGET_API_KEY', 'BI_SCIM_TARGET_USERNAME', 'BI_SCIM_TARGET_PASSWORD',
-  'BI_SCIM_TOKENS', 'BI_SCIM_REDIS_URL', 'BI_SCIM_HOST', 'BI_SCIM_PORT', 'BI_SCIM_METRICS_PORT', 'BI_SCIM_BASE_PATH',
-  'BI_SCIM_LOG_LEVEL', 'BI_SCIM_CONFIG', 'BI_SCIM_MAX_BODY_BYTES', 'BI_SCIM_RATE_LIMIT_RPS',
+  'BI_SCIM_TOKENS', 'BI_SCIM_REDIS_URL', 'BI_SCIM_REDIS_PASSWORD', 'BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_HOST',
+  'BI_SCIM_PORT', 'BI_SCIM_METRICS_PORT', 'BI_SCIM_BASE_PATH', 'BI_SCIM_LOG_LEVEL', 'BI_SCIM_CONFIG', 'BI_SCIM_MAX_BODY_BYTES',
+  'BI_SCIM_RATE_LIMIT_RPS', 'BI_SCIM_SHUTDOWN_GRACE_SECONDS', 'BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS', 'BI_SCIM_TRUST_PROXY',
+  'BI_SCIM_PUBLIC_URL', 'BI_SCIM_ADMIN_PORT', 'BI_SCIM_ADMIN_TOKENS',
 ];
-/** Not read by the app: Kubernetes expands it into the bundled Redis URL. */
-const HELPER_ENV = ['REDIS_PASSWORD'];
-const SECRET_ENV = ['BI_SCIM_TARGET_API_KEY', 'BI_SCIM_TARGET_USERNAME', 'BI_SCIM_TARGET_PASSWORD', 'BI_SCIM_TOKENS', 'REDIS_PASSWORD'];
+const SECRET_ENV = [
+  'BI_SCIM_TARGET_API_KEY', 'BI_SCIM_TARGET_USERNAME', 'BI_SCIM_TARGET_PASSWORD', 'BI_SCIM_TOKENS', 'BI_SCIM_REDIS_PASSWORD',
+  'BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_ADMIN_TOKENS',
+];
 const defaults = { valuesFiles: ['ci/default-values.yaml'] };
-const ci = (name: string): RenderOptions => ({ valuesFiles: [`ci/${name}-values.yaml`] });
-
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
-
-function render(options: RenderOptions): Manifest[] {
-  const result = renderChart(helm!, options);
-  if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
-  return result.manifests;
-}
-const must = (m: Manifest | undefined, what: string): Manifest => m ?? expect.fail(`no ${what} rendered`);
-const deployment = (ms: Manifest[]) => must(findManifest(ms, 'Deployment'), 'Deployment');
-const podSpec = (ms: Manifest[]) => deployment(ms).spec.template.spec;
-const server = (ms: Manifest[]) => podSpec(ms).containers[0];
-const envOf = (container: { env: EnvVar[] }) => new Map(container.env.map((e) => [e.name, e]));
-const plainEnv = (ms: Manifest[]) => Object.fromEntries(server(ms).env.filter((e: EnvVar) => 'value' in e).map((e: EnvVar) => [e.name, e.value]));
-const secretRef = (ms: Manifest[], name: string) => envOf(server(ms)).get(name)?.valueFrom?.secretKeyRef;
-const decoded = (secret: Manifest) => Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+const render = (options: RenderOptions): Manifest[] => renderWith(helm!, options);
 
 describe('helm binary', () => {
   it.runIf(process.env.CI)('is available in CI', () => {
@@ -43,17 +33,29 @@ describe('helm binary', () => {
 
 describe.skipIf(!helm)('helm/bi-scim environment', () => {
   it('passes every plain setting under its BI_SCIM_* name, whole numbers without exponents', () => {
-    const config = { host: '::', port: 8081, metricsPort: 9100, basePath: '/idp/scim', logLevel: 'debug', maxBodyBytes: 2097152, rateLimitRps: 2.5 };
+    const config = {
+      host: '::', port: 8081, metricsPort: 9100, basePath: '/idp/scim', logLevel: 'debug', maxBodyBytes: 2097152, rateLimitRps: 2.5,
+      shutdownGraceSeconds: 15, shutdownTimeoutSeconds: 45, trustProxy: true, publicUrl: 'https://scim.example.com',
+    };
     expect(plainEnv(render({ ...defaults, values: { config } }))).toEqual({
       BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: 'http://metabase.metabase.svc:3000', BI_SCIM_HOST: '::',
       BI_SCIM_PORT: '8081', BI_SCIM_METRICS_PORT: '9100', BI_SCIM_BASE_PATH: '/idp/scim', BI_SCIM_LOG_LEVEL: 'debug',
       BI_SCIM_MAX_BODY_BYTES: '2097152', BI_SCIM_RATE_LIMIT_RPS: '2.5', BI_SCIM_CONFIG: '/etc/bi-scim/config.yaml',
+      BI_SCIM_SHUTDOWN_GRACE_SECONDS: '15', BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: '45', BI_SCIM_TRUST_PROXY: 'true',
+      BI_SCIM_PUBLIC_URL: 'https://scim.example.com',
     });
   });
 
+  it('leaves optional settings out rather than passing them empty', () => {
+    const env = plainEnv(render(defaults));
+    expect(env).toMatchObject({ BI_SCIM_SHUTDOWN_GRACE_SECONDS: '10', BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: '20', BI_SCIM_TRUST_PROXY: 'false' });
+    for (const name of ['BI_SCIM_PUBLIC_URL', 'BI_SCIM_ADMIN_PORT', 'BI_SCIM_REDIS_URL']) expect(env).not.toHaveProperty(name);
+  });
+
   it('uses only names of the runtime contract, and every one of them across the CI values', () => {
-    const seen = new Set(['default', 'superset', 'bundled-redis', 'external-redis'].flatMap((name) => server(render(ci(name))).env.map((e: EnvVar) => e.name)));
-    expect([...seen].filter((n) => !CONTRACT_ENV.includes(n) && !HELPER_ENV.includes(n))).toEqual([]);
+    const files = ['default', 'superset', 'bundled-redis', 'external-redis', 'sentinel', 'console'];
+    const seen = new Set(files.flatMap((name) => server(render(ci(name))).env.map((e: EnvVar) => e.name)));
+    expect([...seen].filter((n) => !CONTRACT_ENV.includes(n))).toEqual([]);
     expect(CONTRACT_ENV.filter((n) => !seen.has(n))).toEqual([]);
   });
 
@@ -91,7 +93,7 @@ describe.skipIf(!helm)('helm/bi-scim secrets', () => {
   });
 
   it('gives every credential a secretKeyRef and never a literal value', () => {
-    for (const name of ['default', 'superset', 'bundled-redis', 'networkpolicy']) {
+    for (const name of ['default', 'superset', 'bundled-redis', 'networkpolicy', 'sentinel', 'cluster', 'console']) {
       const credentials = server(render(ci(name))).env.filter((e: EnvVar) => SECRET_ENV.includes(e.name));
       expect(credentials.length).toBeGreaterThan(0);
       for (const e of credentials) expect(e, `${name}: ${e.name}`).toEqual({ name: e.name, valueFrom: { secretKeyRef: expect.any(Object) } });
@@ -122,13 +124,23 @@ describe.skipIf(!helm)('helm/bi-scim pod', () => {
     expect(must(findManifest(ms, 'ServiceAccount'), 'ServiceAccount').automountServiceAccountToken).toBe(false);
   });
 
-  it('drains on SIGTERM: a grace period of at least 30 s after a short preStop sleep', () => {
+  it('gives SIGTERM the server grace plus its shutdown timeout plus 5 s before SIGKILL, with no preStop hook by default', () => {
     const ms = render(defaults);
-    const sleep = server(ms).lifecycle.preStop.exec.command;
-    expect(sleep[0]).toBe('sleep');
-    expect(Number(sleep[1])).toBeGreaterThan(0);
-    expect(podSpec(ms).terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
-    expect(podSpec(ms).terminationGracePeriodSeconds).toBeGreaterThan(Number(sleep[1]));
+    expect(podSpec(ms).terminationGracePeriodSeconds).toBe(10 + 20 + 5);
+    expect(server(ms).lifecycle).toBeUndefined();
+  });
+
+  it('adds an optional preStop sleep to the computed grace period', () => {
+    const ms = render({ ...defaults, values: { preStopSleepSeconds: 5, config: { shutdownGraceSeconds: 15, shutdownTimeoutSeconds: 30 } } });
+    expect(server(ms).lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+    expect(podSpec(ms).terminationGracePeriodSeconds).toBe(5 + 15 + 30 + 5);
+  });
+
+  it('keeps an explicit grace period that covers the shutdown and refuses one that does not', () => {
+    expect(podSpec(render({ ...defaults, values: { terminationGracePeriodSeconds: 90 } })).terminationGracePeriodSeconds).toBe(90);
+    const short = renderChart(helm!, { ...defaults, values: { terminationGracePeriodSeconds: 30 } });
+    expect(short.status).not.toBe(0);
+    expect(short.stderr).toContain('terminationGracePeriodSeconds=30 is shorter than preStopSleepSeconds (0) + config.shutdownGraceSeconds (10) + config.shutdownTimeoutSeconds (20) + 5 s: raise it to at least 35');
   });
 
   it('serves /metrics on its own port in the pod and the Service', () => {
@@ -170,18 +182,18 @@ describe.skipIf(!helm)('helm/bi-scim Redis', () => {
     const redis = statefulSet.spec.template.spec.containers[0];
     expect(redis.image).toMatch(/^redis:\d+\.\d+\.\d+(-[a-z0-9.]+)?$/);
     expect(redis.args.join(' ')).toContain('--appendonly yes');
+    expect(redis.args.join(' ')).toContain('--requirepass $(REDIS_PASSWORD)');
+    expect(envOf(redis).get('REDIS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({ name: 'bi-scim-redis', key: 'redis-password' });
     expect(statefulSet.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('2Gi');
     const service = must(findManifest(ms, 'Service', `${statefulSet.metadata.name}`), 'Redis Service');
-    const names = server(ms).env.map((e: EnvVar) => e.name);
-    expect(names.indexOf('REDIS_PASSWORD')).toBeLessThan(names.indexOf('BI_SCIM_REDIS_URL'));
-    expect(plainEnv(ms).BI_SCIM_REDIS_URL).toBe(`redis://:$(REDIS_PASSWORD)@${service.metadata.name}:6379/0`);
-    expect(secretRef(ms, 'REDIS_PASSWORD')).toEqual({ name: 'bi-scim-redis', key: 'redis-password' });
+    expect(plainEnv(ms).BI_SCIM_REDIS_URL).toBe(`redis://${service.metadata.name}:6379/0`);
+    expect(secretRef(ms, 'BI_SCIM_REDIS_PASSWORD')).toEqual({ name: 'bi-scim-redis', key: 'redis-password' });
   });
 
   it('bundled without a password: the URL carries none', () => {
     const ms = render({ ...defaults, values: { redis: { enabled: true } } });
     expect(plainEnv(ms).BI_SCIM_REDIS_URL).toBe('redis://scim-bi-scim-redis:6379/0');
-    expect(envOf(server(ms)).has('REDIS_PASSWORD')).toBe(false);
+    expect(envOf(server(ms)).has('BI_SCIM_REDIS_PASSWORD')).toBe(false);
   });
 
   it('external: the whole URL comes from the existing Secret and no Redis is deployed', () => {

@@ -1,9 +1,10 @@
-// Finds a helm binary and renders helm/bi-scim into parsed manifests (and its NOTES) for the chart tests.
+// Finds a helm binary and renders helm/bi-scim into parsed manifests (and its NOTES), with accessors for the chart tests.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
 export const chartDir = fileURLToPath(new URL('../../helm/bi-scim/', import.meta.url));
@@ -104,3 +105,23 @@ export function findManifest(manifests: Manifest[], kind: string, name?: string)
 export function kinds(manifests: Manifest[]): string[] {
   return manifests.map((m) => m.kind).sort();
 }
+
+/** Renders or fails the test with helm's own message. */
+export function render(helm: string, options: RenderOptions): Manifest[] {
+  const result = renderChart(helm, options);
+  if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+  return result.manifests;
+}
+
+export interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
+
+export const must = (m: Manifest | undefined, what: string): Manifest => m ?? expect.fail(`no ${what} rendered`);
+export const deployment = (ms: Manifest[]) => must(findManifest(ms, 'Deployment'), 'Deployment');
+export const podSpec = (ms: Manifest[]) => deployment(ms).spec.template.spec;
+export const server = (ms: Manifest[]) => podSpec(ms).containers[0];
+export const envOf = (container: { env: EnvVar[] }) => new Map(container.env.map((e) => [e.name, e]));
+export const plainEnv = (ms: Manifest[]): Record<string, string> =>
+  Object.fromEntries(server(ms).env.filter((e: EnvVar) => 'value' in e).map((e: EnvVar) => [e.name, e.value]));
+export const secretRef = (ms: Manifest[], name: string) => envOf(server(ms)).get(name)?.valueFrom?.secretKeyRef;
+export const decoded = (secret: Manifest) => Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+export const ci = (name: string): RenderOptions => ({ valuesFiles: [`ci/${name}-values.yaml`] });
