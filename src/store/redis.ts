@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
+import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
 import {
-  DEFAULT_LOCK_OPTIONS,
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
@@ -84,15 +84,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `;
 
+/** Extends a lock's ttl (ARGV[2] ms) only while it still holds the caller's token (ARGV[1]): 1 if extended, else 0. */
+const RENEW_LOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
 interface StoreScripts {
   writeRecord(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
   releaseLock(key: string, token: string): Promise<number>;
+  renewLock(key: string, token: string, ttlMs: number): Promise<number>;
 }
 
 const decode = <T>(json: string): T => JSON.parse(json) as T;
 
 /** Every key lives under the prefix, e.g. `bi-scim:User:42`, `bi-scim:idx:User:userName:alice@example.com`. */
-function keyLayout(prefix: string) {
+export function keyLayout(prefix: string) {
   return {
     record: (kind: ResourceKind, id: string) => `${prefix}${kind}:${id}`,
     /** The index keys the record's stored version holds (a JSON array), read back by its next write. */
@@ -118,6 +125,7 @@ export class RedisStore implements MappingStore {
     const redis = new Redis(options.url, CLIENT_OPTIONS);
     redis.defineCommand('writeRecord', { lua: WRITE_RECORD_LUA });
     redis.defineCommand('releaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK_LUA });
+    redis.defineCommand('renewLock', { numberOfKeys: 1, lua: RENEW_LOCK_LUA });
     this.#redis = redis as Redis & StoreScripts;
     this.#watchConnection();
   }
@@ -153,19 +161,10 @@ export class RedisStore implements MappingStore {
     return this.#run('findId', () => this.#redis.get(this.#keys.index(kind, index, normalizeIndexValue(index, value))));
   }
 
-  async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const { waitMs, ttlMs } = { ...DEFAULT_LOCK_OPTIONS, ...options };
-    const lockKey = this.#keys.lock(key);
-    const token = randomUUID();
-    await this.#run('withLock', () => this.#acquire(key, token, waitMs, ttlMs));
-    try {
-      return await fn();
-    } finally {
-      // A lost release only delays the next holder until the ttl ends; it must not replace fn's outcome.
-      await this.#redis.releaseLock(lockKey, token).catch((err: Error) => {
-        this.#logger.warn(`Redis lock "${key}" could not be released (it expires in ${ttlMs} ms): ${err.message}`);
-      });
-    }
+  withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    return withRenewedLock(this.#locks, key, fn, options, (name, reason) => {
+      this.#logger.warn(`Redis lock "${name}" may have been lost while its holder worked: ${reason}`);
+    });
   }
 
   putToken(token: ApiToken): Promise<void> {
@@ -223,6 +222,22 @@ export class RedisStore implements MappingStore {
     const args = [next ? JSON.stringify(next) : '', id, JSON.stringify(indexKeys), next?.deleted ? '1' : '0'];
     await this.#redis.writeRecord(keys.length, ...keys, ...args);
   }
+
+  /** A lock is one key holding its holder's random token, with a ttl the holder keeps extending. */
+  #locks: LockBackend<string> = {
+    acquire: async (key, waitMs, ttlMs) => {
+      const token = randomUUID();
+      await this.#run('withLock', () => this.#acquire(key, token, waitMs, ttlMs));
+      return token;
+    },
+    renew: async (key, token, ttlMs) => (await this.#redis.renewLock(this.#keys.lock(key), token, ttlMs)) === 1,
+    release: async (key, token) => {
+      // A lost release only delays the next holder until the ttl ends; it must not replace fn's outcome.
+      await this.#redis.releaseLock(this.#keys.lock(key), token).catch((err: Error) => {
+        this.#logger.warn(`Redis lock "${key}" could not be released (it expires by itself within its ttl): ${err.message}`);
+      });
+    },
+  };
 
   /** Retries SET NX with jittered, growing back-off until waitMs has passed. */
   async #acquire(key: string, token: string, waitMs: number, ttlMs: number): Promise<void> {

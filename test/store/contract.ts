@@ -27,11 +27,18 @@ const audit = (n: number): AuditEntry => ({
   outcome: 'success',
 });
 
-export function describeStoreContract(name: string, makeStore: () => Promise<MappingStore>): void {
+export interface StoreUnderTest {
+  store: MappingStore;
+  /** Takes `key` as a replica that is killed at once would leave it: never renewed, never released. */
+  takeLockAndDie(key: string, ttlMs: number): Promise<void>;
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
   describe(`${name} store (MappingStore contract)`, () => {
     let store: MappingStore;
+    let takeLockAndDie: StoreUnderTest['takeLockAndDie'];
     beforeEach(async () => {
-      store = await makeStore();
+      ({ store, takeLockAndDie } = await makeStore());
     });
     afterEach(async () => {
       await store.close();
@@ -231,22 +238,35 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Map
         await holder;
       });
 
-      it('expires a lock after ttlMs, and the late holder cannot release its successor', async () => {
-        const order: string[] = [];
-        const stuck = store.withLock('user:bob', async () => {
-          await sleep(800);
-          order.push('stuck holder finished');
-        }, { ttlMs: 200 });
-        await sleep(20);
-        const successor = store.withLock('user:bob', async () => {
-          order.push('successor entered');
-          await sleep(900);
-        }, { waitMs: 3_000 });
-        await stuck;
-        await sleep(50);
-        await expect(store.withLock('user:bob', async () => 'too early', { waitMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
-        await successor;
-        expect(order).toEqual(['successor entered', 'stuck holder finished']);
+      it('keeps the lock for a holder that works for several ttls, and frees it as soon as the holder is done', async () => {
+        const holder = store.withLock('user:bob', () => sleep(1_200, 'holder done'), { ttlMs: 300 });
+        await sleep(900);
+        await expect(store.withLock('user:bob', async () => 'stolen', { waitMs: 150 })).rejects.toBeInstanceOf(LockTimeoutError);
+        expect(await holder).toBe('holder done');
+        await expect(store.withLock('user:bob', async () => 'next', { waitMs: 100 })).resolves.toBe('next');
+      });
+
+      it("frees a dead holder's lock within its ttl", async () => {
+        await takeLockAndDie('user:carol', 500);
+        const started = performance.now();
+        await expect(store.withLock('user:carol', async () => 'taken over', { waitMs: 5_000 })).resolves.toBe('taken over');
+        const waited = performance.now() - started;
+        expect(waited).toBeGreaterThanOrEqual(400);
+        expect(waited).toBeLessThan(1_500);
+      });
+
+      it("after a dead holder's lock frees, lets one waiter in at a time, each working past the ttl", async () => {
+        await takeLockAndDie('user:dan', 300);
+        let inside = 0;
+        let most = 0;
+        const waiter = () =>
+          store.withLock('user:dan', async () => {
+            most = Math.max(most, ++inside);
+            await sleep(400);
+            inside--;
+          }, { waitMs: 5_000, ttlMs: 200 });
+        await Promise.all([waiter(), waiter(), waiter()]);
+        expect(most).toBe(1);
       });
     });
 

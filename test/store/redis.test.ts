@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStore } from '../../src/store/index.ts';
+import { keyLayout } from '../../src/store/redis.ts';
 import { StoreError, type MappingStore, type StoredResource } from '../../src/store/mapping-store.ts';
 import { startRedis, type RunningRedis } from '../support/redis-server.ts';
 import { describeStoreContract } from './contract.ts';
@@ -40,20 +41,36 @@ async function waitForRecovery(store: MappingStore): Promise<void> {
   throw new Error('the store did not reconnect within 10 s after Redis came back');
 }
 
-describeStoreContract('redis', () =>
-  createStore({ redisUrl: inject('redisUrl'), logger: recordingLogger(), keyPrefix: uniquePrefix() }),
-);
+describe('redis store on the shared test Redis', () => {
+  /** Another client, standing for a replica that takes a lock and is killed before it renews or releases it. */
+  let other: Redis;
+  beforeAll(() => {
+    other = new Redis(inject('redisUrl'));
+  });
+  afterAll(() => other?.disconnect());
+
+  describeStoreContract('redis', async () => {
+    const keyPrefix = uniquePrefix();
+    return {
+      store: await createStore({ redisUrl: inject('redisUrl'), logger: recordingLogger(), keyPrefix }),
+      takeLockAndDie: async (key, ttlMs) => {
+        await other.set(keyLayout(keyPrefix).lock(key), 'killed-replica', 'PX', ttlMs, 'NX');
+      },
+    };
+  });
+});
 
 describe('redis store on the wire', () => {
   let redis: RunningRedis;
   let raw: Redis;
   let store: MappingStore;
   const prefix = uniquePrefix();
+  const logger = recordingLogger();
 
   beforeAll(async () => {
     redis = await startRedis();
     raw = new Redis(redis.url);
-    store = await createStore({ redisUrl: redis.url, logger: recordingLogger(), keyPrefix: prefix });
+    store = await createStore({ redisUrl: redis.url, logger, keyPrefix: prefix });
     await store.ping();
   });
   afterAll(async () => {
@@ -94,6 +111,18 @@ describe('redis store on the wire', () => {
     expect(seenInside).toBeGreaterThan(0);
     expect(seenInside).toBeLessThanOrEqual(5_000);
     expect(await raw.exists(`${prefix}lock:user:alice`)).toBe(0);
+  });
+
+  it("stops renewing a lock another holder has since taken, leaves that holder's lock alone, and says so", async () => {
+    const lockKey = `${prefix}lock:user:erin`;
+    await store.withLock('user:erin', async () => {
+      // As if this holder's lock had expired while Redis was out of reach, and another replica had taken it.
+      await raw.set(lockKey, 'other replica', 'PX', 5_000);
+      await sleep(400);
+    }, { ttlMs: 300 });
+    expect(await raw.get(lockKey)).toBe('other replica');
+    expect(await raw.pttl(lockKey)).toBeGreaterThan(4_000);
+    expect(logger.lines).toContain('Redis lock "user:erin" may have been lost while its holder worked: it expired and another holder has it');
   });
 
   it('fetches many records in a single MGET, not one GET per id', async () => {
