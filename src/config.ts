@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
 const tokenList = z
   .string()
@@ -42,6 +43,40 @@ export const fileSchema = z
 
 const port = z.coerce.number().int().min(1).max(65535);
 
+/** The Redis settings, shared by the whole schema and by the store-only one (`bi-scim token …`). */
+const redisShape = {
+  BI_SCIM_REDIS_URL: z
+    .string()
+    .superRefine((url, ctx) => {
+      for (const message of parseRedisUrl(url).problems ?? []) ctx.addIssue({ code: 'custom', message });
+    })
+    .optional(),
+  /** Replace the URL's passwords, so they can come from Secrets: the data nodes', and the sentinels' own. */
+  BI_SCIM_REDIS_PASSWORD: z.string().optional(),
+  BI_SCIM_REDIS_SENTINEL_PASSWORD: z.string().optional(),
+};
+type RedisSettings = z.infer<z.ZodObject<typeof redisShape>>;
+
+/** A password variable that nothing would use is a mistake worth naming (a malformed URL is reported by itself). */
+function checkRedisSettings(env: RedisSettings, ctx: z.core.$RefinementCtx<RedisSettings>): void {
+  const unused = (name: keyof RedisSettings, why: string) => ctx.addIssue({ code: 'custom', path: [name], message: `is set, but ${why}` });
+  if (!env.BI_SCIM_REDIS_URL) {
+    if (env.BI_SCIM_REDIS_PASSWORD) unused('BI_SCIM_REDIS_PASSWORD', 'BI_SCIM_REDIS_URL is not');
+    if (env.BI_SCIM_REDIS_SENTINEL_PASSWORD) unused('BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_REDIS_URL is not');
+    return;
+  }
+  const mode = parseRedisUrl(env.BI_SCIM_REDIS_URL).connection?.mode;
+  if (env.BI_SCIM_REDIS_SENTINEL_PASSWORD && mode && mode !== 'sentinel') {
+    unused('BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_REDIS_URL is not a redis+sentinel:// URL');
+  }
+}
+
+/** The URL the store connects with: the configured one, its passwords replaced by the password variables. */
+function resolveRedisUrl(env: RedisSettings): string | null {
+  if (!env.BI_SCIM_REDIS_URL) return null;
+  return applyRedisPasswords(env.BI_SCIM_REDIS_URL, { password: env.BI_SCIM_REDIS_PASSWORD, sentinelPassword: env.BI_SCIM_REDIS_SENTINEL_PASSWORD });
+}
+
 const envSchema = z
   .object({
     BI_SCIM_TARGET: z.enum(['metabase', 'superset']),
@@ -50,7 +85,7 @@ const envSchema = z
     BI_SCIM_TARGET_USERNAME: z.string().min(1).optional(),
     BI_SCIM_TARGET_PASSWORD: z.string().min(1).optional(),
     BI_SCIM_TOKENS: tokenList.optional(),
-    BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    ...redisShape,
     BI_SCIM_HOST: z.string().min(1).default('0.0.0.0'),
     BI_SCIM_PORT: port.default(8080),
     BI_SCIM_METRICS_PORT: port.default(9090),
@@ -65,6 +100,7 @@ const envSchema = z
     BI_SCIM_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   })
   .superRefine((env, ctx) => {
+    checkRedisSettings(env, ctx);
     if (env.BI_SCIM_TARGET === 'superset' && !(env.BI_SCIM_TARGET_USERNAME && env.BI_SCIM_TARGET_PASSWORD)) {
       ctx.addIssue({ code: 'custom', path: ['BI_SCIM_TARGET_USERNAME'], message: 'Superset needs BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD' });
     }
@@ -77,9 +113,10 @@ export type FileConfig = z.infer<typeof fileSchema>;
 
 /** The store alone, for commands that need nothing else (`bi-scim token …`). */
 export function loadStoreConfig(env: Record<string, string | undefined>): { redisUrl: string | null } {
-  const result = z.object({ BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional() }).safeParse({ BI_SCIM_REDIS_URL: env.BI_SCIM_REDIS_URL || undefined });
+  const settings = Object.fromEntries(Object.keys(redisShape).map((name) => [name, env[name] || undefined]));
+  const result = z.object(redisShape).superRefine(checkRedisSettings).safeParse(settings);
   if (!result.success) throw new ConfigError(describe('', result.error.issues));
-  return { redisUrl: result.data.BI_SCIM_REDIS_URL ?? null };
+  return { redisUrl: resolveRedisUrl(result.data) };
 }
 
 export interface Config {
@@ -151,7 +188,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       password: e.BI_SCIM_TARGET_PASSWORD ?? null,
     },
     tokens: e.BI_SCIM_TOKENS ?? [],
-    redisUrl: e.BI_SCIM_REDIS_URL ?? null,
+    redisUrl: resolveRedisUrl(e),
     host: e.BI_SCIM_HOST,
     port: e.BI_SCIM_PORT,
     metricsPort: e.BI_SCIM_METRICS_PORT,
