@@ -182,6 +182,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findId('User', 'userName', 'alice')).toBe('2');
       });
 
+      it('keeps values that differ only in lone surrogates apart, and apart from U+FFFD and from escapes', async () => {
+        await store.put(resource('User', '1', { userName: '\ud800@x.io', externalId: 'ext-\udc00' }));
+        await store.put(resource('User', '2', { userName: '\udbff@x.io', externalId: 'ext-\ud800' }));
+        await store.put(resource('User', '3', { userName: '\ufffd@x.io', externalId: 'ext-\\udc00' }));
+        expect(await store.findId('User', 'userName', '\ud800@X.io')).toBe('1');
+        expect(await store.findId('User', 'userName', '\udbff@x.io')).toBe('2');
+        expect(await store.findId('User', 'userName', '\ufffd@x.io')).toBe('3');
+        expect(await store.findId('User', 'userName', '\udc00@x.io')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'ext-\udc00')).toBe('1');
+        expect(await store.findId('User', 'externalId', 'ext-\ud800')).toBe('2');
+        expect(await store.findId('User', 'externalId', 'ext-\\udc00')).toBe('3');
+        expect((await store.get('User', '2'))!.attributes.userName).toBe('\udbff@x.io');
+        await store.put(resource('User', '1', { userName: 'renamed@x.io' }));
+        expect(await store.findId('User', 'userName', '\ud800@x.io')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'ext-\udc00')).toBeNull();
+        expect(await store.findId('User', 'userName', '\udbff@x.io')).toBe('2');
+      });
+
       it('leaves only the winning name indexed when renames of one resource race', async () => {
         await store.put(resource('User', '1', { userName: 'start' }));
         const names = Array.from({ length: 20 }, (_, n) => `name-${n}`);
@@ -231,11 +249,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await holder).toBe('holder done');
       });
 
-      it('does not make holders of different keys wait for each other', async () => {
-        const holder = store.withLock('group:1', () => sleep(500));
+      it('does not make holders of different keys wait for each other, even keys that differ only in lone surrogates', async () => {
+        const holders = [store.withLock('group:1', () => sleep(500)), store.withLock('user:\ud800', () => sleep(500))];
         await sleep(20);
         await expect(store.withLock('group:2', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
-        await holder;
+        await expect(store.withLock('user:\udc00', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
+        await Promise.all(holders);
       });
 
       it('keeps the lock for a holder that works for several ttls, and frees it as soon as the holder is done', async () => {

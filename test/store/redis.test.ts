@@ -67,6 +67,13 @@ describe('redis store on the wire', () => {
     expect(await raw.type(`${prefix}audit`)).toBe('stream');
   });
 
+  it('spells an index value with lone surrogates with \\uXXXX escapes, under a key segment of its own', async () => {
+    await store.put(user('40', '\ud83d\ude00\ud800\\@x.io'));
+    expect(await raw.get(`${prefix}idx:User:userName-escaped:\ud83d\ude00\\ud800\\\\@x.io`)).toBe('40');
+    await store.put(user('41', '\ud83d\ude00@x.io'));
+    expect(await raw.get(`${prefix}idx:User:userName:\ud83d\ude00@x.io`)).toBe('41');
+  });
+
   it('holds a lock as one expiring key under the hash tag and deletes it on release', async () => {
     const seenInside = await store.withLock('user:alice', async () => raw.pttl(`${prefix}lock:user:alice`), { ttlMs: 5_000 });
     expect(seenInside).toBeGreaterThan(0);
