@@ -129,6 +129,7 @@ export interface Config {
   };
   /** Accepted bearer tokens from the environment, plaintext or sha256:<hex>; more live in the store. */
   tokens: string[];
+  /** BI_SCIM_REDIS_URL with BI_SCIM_REDIS_PASSWORD and BI_SCIM_REDIS_SENTINEL_PASSWORD applied; a secret, like them. */
   redisUrl: string | null;
   host: string;
   port: number;

@@ -73,6 +73,7 @@ export function createRedisClient(c: RedisConnection): RedisClient {
 }
 
 export interface ConnectionLogger {
+  info?(msg: string): void;
   warn(msg: string): void;
   error?(obj: unknown, msg?: string): void;
 }

@@ -246,7 +246,7 @@ export class RedisStore implements MappingStore {
       keys: this.#keys,
       namespace: this.#namespace,
       lock: (key, fn, options) => this.#lock(key, fn, options),
-      log: (message) => this.#logger.warn(message),
+      log: (message) => (this.#logger.info ? this.#logger.info(message) : this.#logger.warn(message)),
     });
   }
 

@@ -13,7 +13,8 @@ export const uniqueNamespace = () => `bi-scim-test:${randomUUID()}`;
 
 export function recordingLogger() {
   const lines: string[] = [];
-  return { lines, warn: (msg: string) => lines.push(msg), error: (_obj: unknown, msg?: string) => lines.push(msg ?? '') };
+  const record = (msg: string) => lines.push(msg);
+  return { lines, info: record, warn: record, error: (_obj: unknown, msg?: string) => lines.push(msg ?? '') };
 }
 
 /** A plain ioredis client of the URL's kind, for looking at keys the way the store cannot be asked to. */
