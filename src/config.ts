@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseConfiguredTokens } from './tokens.ts';
+import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
 /** Comma-separated tokens in any configured form (src/tokens.ts), unnamed ones numbered `env-1`, `env-2`… */
 const tokenList = z.string().transform((raw, ctx) => {
@@ -47,6 +48,40 @@ type Credentials = { apiKey: string } | { username: string; password: string };
 /** The BI tool and how bi-scim signs in to it: Metabase takes an API key or a login, Superset a login. */
 export type TargetConfig = { kind: 'metabase'; url: string; credentials: Credentials } | { kind: 'superset'; url: string; credentials: { username: string; password: string } };
 
+/** The Redis settings, shared by the whole schema and by the store-only one (`bi-scim token …`). */
+const redisShape = {
+  BI_SCIM_REDIS_URL: z
+    .string()
+    .superRefine((url, ctx) => {
+      for (const message of parseRedisUrl(url).problems ?? []) ctx.addIssue({ code: 'custom', message });
+    })
+    .optional(),
+  /** Replace the URL's passwords, so they can come from Secrets: the data nodes', and the sentinels' own. */
+  BI_SCIM_REDIS_PASSWORD: z.string().optional(),
+  BI_SCIM_REDIS_SENTINEL_PASSWORD: z.string().optional(),
+};
+type RedisSettings = z.infer<z.ZodObject<typeof redisShape>>;
+
+/** A password variable that nothing would use is a mistake worth naming (a malformed URL is reported by itself). */
+function checkRedisSettings(env: RedisSettings, ctx: z.core.$RefinementCtx<RedisSettings>): void {
+  const unused = (name: keyof RedisSettings, why: string) => ctx.addIssue({ code: 'custom', path: [name], message: `is set, but ${why}` });
+  if (!env.BI_SCIM_REDIS_URL) {
+    if (env.BI_SCIM_REDIS_PASSWORD) unused('BI_SCIM_REDIS_PASSWORD', 'BI_SCIM_REDIS_URL is not');
+    if (env.BI_SCIM_REDIS_SENTINEL_PASSWORD) unused('BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_REDIS_URL is not');
+    return;
+  }
+  const mode = parseRedisUrl(env.BI_SCIM_REDIS_URL).connection?.mode;
+  if (env.BI_SCIM_REDIS_SENTINEL_PASSWORD && mode && mode !== 'sentinel') {
+    unused('BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_REDIS_URL is not a redis+sentinel:// URL');
+  }
+}
+
+/** The URL the store connects with: the configured one, its passwords replaced by the password variables. */
+function resolveRedisUrl(env: RedisSettings): string | null {
+  if (!env.BI_SCIM_REDIS_URL) return null;
+  return applyRedisPasswords(env.BI_SCIM_REDIS_URL, { password: env.BI_SCIM_REDIS_PASSWORD, sentinelPassword: env.BI_SCIM_REDIS_SENTINEL_PASSWORD });
+}
+
 const envSchema = z
   .object({
     BI_SCIM_TARGET: z.enum(['metabase', 'superset']),
@@ -55,7 +90,7 @@ const envSchema = z
     BI_SCIM_TARGET_USERNAME: z.string().min(1).optional(),
     BI_SCIM_TARGET_PASSWORD: z.string().min(1).optional(),
     BI_SCIM_TOKENS: tokenList.optional(),
-    BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    ...redisShape,
     BI_SCIM_HOST: z.string().min(1).default('0.0.0.0'),
     BI_SCIM_PORT: port.default(8080),
     BI_SCIM_METRICS_PORT: port.default(9090),
@@ -69,6 +104,7 @@ const envSchema = z
     BI_SCIM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     BI_SCIM_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   })
+  .superRefine(checkRedisSettings)
   .transform((e, ctx) => {
     const login = e.BI_SCIM_TARGET_USERNAME && e.BI_SCIM_TARGET_PASSWORD ? { username: e.BI_SCIM_TARGET_USERNAME, password: e.BI_SCIM_TARGET_PASSWORD } : null;
     const url = e.BI_SCIM_TARGET_URL.replace(/\/+$/, '');
@@ -85,7 +121,8 @@ const envSchema = z
       target,
       /** Accepted bearer tokens from the environment; more live in the store. */
       tokens: e.BI_SCIM_TOKENS ?? [],
-      redisUrl: e.BI_SCIM_REDIS_URL ?? null,
+      /** BI_SCIM_REDIS_URL with the password variables applied: a secret, like them. */
+      redisUrl: resolveRedisUrl(e),
       host: e.BI_SCIM_HOST,
       port: e.BI_SCIM_PORT,
       metricsPort: e.BI_SCIM_METRICS_PORT,
@@ -109,9 +146,10 @@ export type Config = z.output<typeof envSchema> & FileConfig;
 
 /** The store alone, for commands that need nothing else (`bi-scim token …`). */
 export function loadStoreConfig(env: Record<string, string | undefined>): { redisUrl: string | null } {
-  const result = z.object({ BI_SCIM_REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional() }).safeParse({ BI_SCIM_REDIS_URL: env.BI_SCIM_REDIS_URL || undefined });
+  const settings = Object.fromEntries(Object.keys(redisShape).map((name) => [name, env[name] || undefined]));
+  const result = z.object(redisShape).superRefine(checkRedisSettings).safeParse(settings);
   if (!result.success) throw new ConfigError(describe('', result.error.issues));
-  return { redisUrl: result.data.BI_SCIM_REDIS_URL ?? null };
+  return { redisUrl: resolveRedisUrl(result.data) };
 }
 
 export class ConfigError extends Error {

@@ -4,10 +4,11 @@ import { MemoryStore } from './memory.ts';
 import { RedisStore, type StoreLogger } from './redis.ts';
 
 export interface StoreOptions {
+  /** BI_SCIM_REDIS_URL, with the passwords from their own variables already applied (config.ts). */
   redisUrl: string | null;
   logger: StoreLogger;
-  /** Key namespace in Redis (default `bi-scim:`); ignored by the in-memory store. */
-  keyPrefix?: string;
+  /** The hash tag of every key in Redis (default `bi-scim`, keys `{bi-scim}:…`); ignored by the in-memory store. */
+  namespace?: string;
 }
 
 export const MEMORY_STORE_WARNING =
@@ -20,5 +21,5 @@ export async function createStore(options: StoreOptions): Promise<MappingStore> 
     options.logger.warn(MEMORY_STORE_WARNING);
     return new MemoryStore();
   }
-  return new RedisStore({ url: options.redisUrl, logger: options.logger, keyPrefix: options.keyPrefix });
+  return new RedisStore({ url: options.redisUrl, logger: options.logger, namespace: options.namespace });
 }

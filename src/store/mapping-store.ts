@@ -77,12 +77,15 @@ export class LockTimeoutError extends StoreError {
 export interface LockOptions {
   /** How long to wait for the lock before giving up. */
   waitMs?: number;
-  /** How long the lock lives if its holder dies. */
+  /** How long the lock outlives its holder: a live holder renews it every ttlMs/3 until its work settles. */
   ttlMs?: number;
 }
 
-/** Both stores' defaults: a waiter gives up well inside an IdP's 60 s timeout; a dead holder frees the lock in 30 s. */
-export const DEFAULT_LOCK_OPTIONS: Required<LockOptions> = { waitMs: 10_000, ttlMs: 30_000 };
+/**
+ * Both stores' defaults: a waiter gives up well inside an IdP's 60 s timeout; a holder that dies (a replica killed
+ * mid-request) frees the lock within 5 s, so the IdP's retry of that person gets through.
+ */
+export const DEFAULT_LOCK_OPTIONS: Required<LockOptions> = { waitMs: 10_000, ttlMs: 5_000 };
 
 export interface MappingStore {
   readonly kind: 'memory' | 'redis';
@@ -97,7 +100,10 @@ export interface MappingStore {
   /** The id indexed under `value`, or null. userName and displayName compare case-insensitively. */
   findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null>;
 
-  /** Runs `fn` while holding an exclusive lock on `key`, across replicas when the store is shared. */
+  /**
+   * Runs `fn` while holding an exclusive lock on `key`, across replicas when the store is shared. The lock is
+   * renewed while `fn` runs, however long it takes, and expires ttlMs after its holder dies.
+   */
   withLock<T>(key: string, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
 
   putToken(token: ApiToken): Promise<void>;

@@ -1,6 +1,6 @@
 // The in-memory MappingStore: the embedded default for a single replica and for tests; state ends with the process.
+import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
 import {
-  DEFAULT_LOCK_OPTIONS,
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
@@ -30,10 +30,11 @@ interface HeldLock {
 }
 
 /**
- * Per-key FIFO locks with the Redis lock's semantics: a waiter gives up after waitMs, and a lock whose holder
- * never finishes expires after ttlMs, after which the late holder's release changes nothing.
+ * Per-key FIFO locks with the Redis lock's semantics: a waiter gives up after waitMs; a lock expires ttlMs after
+ * its last renewal, after which the late holder's renewal and release change nothing. Several MemoryStores may
+ * share one LocalLocks, as replicas share Redis.
  */
-class LocalLocks {
+export class LocalLocks implements LockBackend<symbol> {
   #held = new Map<string, HeldLock>();
 
   acquire(key: string, waitMs: number, ttlMs: number): Promise<symbol> {
@@ -55,7 +56,19 @@ class LocalLocks {
     });
   }
 
-  release(key: string, token: symbol): void {
+  async renew(key: string, token: symbol, ttlMs: number): Promise<boolean> {
+    const lock = this.#held.get(key);
+    if (!lock || lock.token !== token) return false;
+    clearTimeout(lock.expiry);
+    lock.expiry = this.#expireLater(key, token, ttlMs);
+    return true;
+  }
+
+  async release(key: string, token: symbol): Promise<void> {
+    this.#free(key, token);
+  }
+
+  #free(key: string, token: symbol): void {
     const lock = this.#held.get(key);
     if (!lock || lock.token !== token) return;
     clearTimeout(lock.expiry);
@@ -69,10 +82,14 @@ class LocalLocks {
 
   #grant(key: string, waiters: Waiter[], ttlMs: number): symbol {
     const token = Symbol(key);
-    const expiry = setTimeout(() => this.release(key, token), ttlMs);
-    expiry.unref();
-    this.#held.set(key, { token, expiry, waiters });
+    this.#held.set(key, { token, expiry: this.#expireLater(key, token, ttlMs), waiters });
     return token;
+  }
+
+  #expireLater(key: string, token: symbol, ttlMs: number): NodeJS.Timeout {
+    const expiry = setTimeout(() => this.#free(key, token), ttlMs);
+    expiry.unref();
+    return expiry;
   }
 }
 
@@ -83,7 +100,12 @@ export class MemoryStore implements MappingStore {
   #index = new Map<string, string>();
   #tokens = new Map<string, string>();
   #audit: string[] = [];
-  #locks = new LocalLocks();
+  #locks: LocalLocks;
+
+  /** `locks` lets several stores in one process contend for the same locks (tests of lock hand-over). */
+  constructor(options: { locks?: LocalLocks } = {}) {
+    this.#locks = options.locks ?? new LocalLocks();
+  }
 
   async get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
     return this.#read(kind, id);
@@ -122,14 +144,9 @@ export class MemoryStore implements MappingStore {
     return this.#index.get(indexKey(kind, index, normalizeIndexValue(index, value))) ?? null;
   }
 
-  async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const { waitMs, ttlMs } = { ...DEFAULT_LOCK_OPTIONS, ...options };
-    const token = await this.#locks.acquire(key, waitMs, ttlMs);
-    try {
-      return await fn();
-    } finally {
-      this.#locks.release(key, token);
-    }
+  /** A live holder in this process always renews in time; the watchdog keeps the semantics equal to Redis's. */
+  withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    return withRenewedLock(this.#locks, key, fn, options, () => undefined);
   }
 
   async putToken(token: ApiToken): Promise<void> {

@@ -1,9 +1,9 @@
-// The Redis MappingStore: state shared by every replica; a record and its index entries change together in Lua.
+// The Redis MappingStore: state shared by every replica, on one server, a Sentinel-managed primary or a Cluster.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type ChainableCommander } from 'ioredis';
+import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
 import {
-  DEFAULT_LOCK_OPTIONS,
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
@@ -16,110 +16,65 @@ import {
   type ResourceKind,
   type StoredResource,
 } from './mapping-store.ts';
+import { createRedisClient, watchConnection, type ConnectionLogger, type RedisClient } from './redis-client.ts';
+import { DEFAULT_NAMESPACE, keyLayout } from './redis-keys.ts';
+import { migrateLegacyLayout } from './redis-migration.ts';
+import { STORE_SCRIPTS, type StoreScripts } from './redis-scripts.ts';
+import { parseRedisUrl } from './redis-url.ts';
 
-export interface StoreLogger {
-  warn(msg: string): void;
-  error?(obj: unknown, msg?: string): void;
-}
+export type StoreLogger = ConnectionLogger;
 
 export interface RedisStoreOptions {
+  /** A BI_SCIM_REDIS_URL: redis://, redis+sentinel:// or redis+cluster:// (rediss… for TLS). */
   url: string;
   logger: StoreLogger;
-  /** Prepended to every key, so several deployments (or test suites) can share one Redis. */
-  keyPrefix?: string;
+  /** The hash tag every key lives under, so several deployments (or test suites) can share one Redis. */
+  namespace?: string;
 }
 
-export const DEFAULT_KEY_PREFIX = 'bi-scim:';
 const AUDIT_MAX_LENGTH = 100_000;
 const LOCK_RETRY_FIRST_MS = 10;
 const LOCK_RETRY_MAX_MS = 200;
-
+/** How long an operation waits for the very first connection; later outages fail operations at once. */
+const FIRST_CONNECTION_WAIT_MS = 2_000;
 /**
- * While Redis is unreachable a request must fail within ~2 s, never hang, and the client must reconnect by
- * itself. The offline queue only serves the first connection (commands issued during startup wait for it);
- * after that a command sent while disconnected fails at once. Commands cut off by a dropped connection are
- * not resent: the caller has already been told they failed.
+ * Replication is asynchronous, and a Sentinel failover does not wait for the replica to catch up: a write the
+ * old primary accepted after the promotion is lost. With Sentinel each write is therefore followed, in the same
+ * round trip, by WAIT 1: it counts as done only once a replica holds it, and otherwise fails (the IdP retries).
  */
-const CLIENT_OPTIONS: RedisOptions = {
-  connectTimeout: 2_000,
-  commandTimeout: 2_000,
-  maxRetriesPerRequest: 1,
-  autoResendUnfulfilledCommands: false,
-  enableOfflineQueue: true,
-  retryStrategy: (attempt: number) => Math.min(attempt * 100, 1_000),
-};
+const REPLICA_CONFIRM_MS = 500;
 
-/**
- * Writes (ARGV[1]) or removes (ARGV[1] = '') one record together with its index entries, atomically.
- * KEYS: the record, the list of index keys its stored version holds, the kind's set of tombstoned ids, then the
- * new version's index keys. ARGV: the record's JSON ('' to remove), its id, the new index keys, '1' if tombstoned.
- * The previous entries are read from that list, so a put needs no prior read; each one is dropped only while it
- * still points at this id, because another resource may have claimed the value since, and the new entries are
- * set afterwards, so a value both versions hold survives. The previous entries are not in KEYS: this store
- * targets a single Redis (or a primary with replicas), not Redis Cluster.
- */
-const WRITE_RECORD_LUA = `
-local id = ARGV[2]
-local held = redis.call('GET', KEYS[2])
-if held then
-  for _, key in ipairs(cjson.decode(held)) do
-    if redis.call('GET', key) == id then redis.call('DEL', key) end
-  end
-end
-if ARGV[1] == '' then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('SREM', KEYS[3], id)
-  return 1
-end
-if ARGV[4] == '1' then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
-for i = 4, #KEYS do redis.call('SET', KEYS[i], id) end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('SET', KEYS[2], ARGV[3])
-return 1
-`;
-
-/** Deletes a lock only while it still holds the caller's token, so an expired holder cannot free a successor's lock. */
-const RELEASE_LOCK_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-interface StoreScripts {
-  writeRecord(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
-  releaseLock(key: string, token: string): Promise<number>;
-}
+type Client = RedisClient & StoreScripts;
+type Pipeline = ChainableCommander & { [name in keyof StoreScripts]: (...args: Parameters<StoreScripts[name]>) => Pipeline };
 
 const decode = <T>(json: string): T => JSON.parse(json) as T;
 
-/** Every key lives under the prefix, e.g. `bi-scim:User:42`, `bi-scim:idx:User:userName:alice@example.com`. */
-function keyLayout(prefix: string) {
-  return {
-    record: (kind: ResourceKind, id: string) => `${prefix}${kind}:${id}`,
-    /** The index keys the record's stored version holds (a JSON array), read back by its next write. */
-    heldIndexes: (kind: ResourceKind, id: string) => `${prefix}idxof:${kind}:${id}`,
-    deleted: (kind: ResourceKind) => `${prefix}deleted:${kind}`,
-    index: (kind: ResourceKind, index: IndexName, value: string) => `${prefix}idx:${kind}:${index}:${value}`,
-    lock: (name: string) => `${prefix}lock:${name}`,
-    tokens: `${prefix}tokens`,
-    audit: `${prefix}audit`,
-  };
-}
-
+/**
+ * While Redis is unreachable every operation fails within ~2 s with a StoreError, never hangs, and the client
+ * reconnects by itself (redis-client.ts), whichever of the three URL forms it was given.
+ */
 export class RedisStore implements MappingStore {
   readonly kind = 'redis' as const;
-  #redis: Redis & StoreScripts;
+  #redis: Client;
   #keys: ReturnType<typeof keyLayout>;
   #logger: StoreLogger;
   #closing = false;
+  #confirmByReplica: boolean;
+  #connection: ReturnType<typeof watchConnection>;
+  #startup: Promise<void> | null = null;
+  #namespace: string;
 
   constructor(options: RedisStoreOptions) {
-    this.#keys = keyLayout(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    const { connection, problems } = parseRedisUrl(options.url);
+    if (!connection) throw new StoreError(`BI_SCIM_REDIS_URL is invalid: ${problems.join('; ')}`);
+    this.#namespace = options.namespace ?? DEFAULT_NAMESPACE;
+    this.#keys = keyLayout(this.#namespace);
     this.#logger = options.logger;
-    const redis = new Redis(options.url, CLIENT_OPTIONS);
-    redis.defineCommand('writeRecord', { lua: WRITE_RECORD_LUA });
-    redis.defineCommand('releaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK_LUA });
-    this.#redis = redis as Redis & StoreScripts;
-    this.#watchConnection();
+    this.#confirmByReplica = connection.mode === 'sentinel';
+    const redis = createRedisClient(connection);
+    for (const [name, script] of Object.entries(STORE_SCRIPTS)) redis.defineCommand(name, script);
+    this.#redis = redis as Client;
+    this.#connection = watchConnection(redis, this.#logger, () => this.#closing);
   }
 
   get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
@@ -154,23 +109,13 @@ export class RedisStore implements MappingStore {
   }
 
   async withLock<T>(key: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const { waitMs, ttlMs } = { ...DEFAULT_LOCK_OPTIONS, ...options };
-    const lockKey = this.#keys.lock(key);
-    const token = randomUUID();
-    await this.#run('withLock', () => this.#acquire(key, token, waitMs, ttlMs));
-    try {
-      return await fn();
-    } finally {
-      // A lost release only delays the next holder until the ttl ends; it must not replace fn's outcome.
-      await this.#redis.releaseLock(lockKey, token).catch((err: Error) => {
-        this.#logger.warn(`Redis lock "${key}" could not be released (it expires in ${ttlMs} ms): ${err.message}`);
-      });
-    }
+    await this.#run('withLock', async () => undefined);
+    return this.#lock(key, fn, options);
   }
 
   putToken(token: ApiToken): Promise<void> {
     return this.#run('putToken', async () => {
-      await this.#redis.hset(this.#keys.tokens, token.name, JSON.stringify(token));
+      await this.#confirmed((p) => p.hset(this.#keys.tokens, token.name, JSON.stringify(token)));
     });
   }
 
@@ -182,13 +127,13 @@ export class RedisStore implements MappingStore {
   }
 
   deleteToken(name: string): Promise<boolean> {
-    return this.#run('deleteToken', async () => (await this.#redis.hdel(this.#keys.tokens, name)) > 0);
+    return this.#run('deleteToken', async () => (await this.#confirmed<number>((p) => p.hdel(this.#keys.tokens, name))) > 0);
   }
 
   appendAudit(event: AuditEntry): Promise<void> {
     return this.#run('appendAudit', async () => {
       // "~" lets Redis trim whole macro nodes: cheap, and the stream stays near the cap.
-      await this.#redis.xadd(this.#keys.audit, 'MAXLEN', '~', AUDIT_MAX_LENGTH, '*', 'data', JSON.stringify(event));
+      await this.#confirmed((p) => p.xadd(this.#keys.audit, 'MAXLEN', '~', AUDIT_MAX_LENGTH, '*', 'data', JSON.stringify(event)));
     });
   }
 
@@ -221,15 +166,54 @@ export class RedisStore implements MappingStore {
     const indexKeys = next ? indexEntries(next).map(([index, value]) => this.#keys.index(kind, index, value)) : [];
     const keys = [this.#keys.record(kind, id), this.#keys.heldIndexes(kind, id), this.#keys.deleted(kind), ...indexKeys];
     const args = [next ? JSON.stringify(next) : '', id, JSON.stringify(indexKeys), next?.deleted ? '1' : '0'];
-    await this.#redis.writeRecord(keys.length, ...keys, ...args);
+    await this.#confirmed((p) => p.writeRecord(keys.length, ...keys, ...args));
   }
+
+  /**
+   * Sends one write, followed on a Sentinel set-up by WAIT 1 on the same connection (see REPLICA_CONFIRM_MS), and
+   * answers the write's reply. A pipeline, so a failover between the two cannot confirm the write on the new primary.
+   */
+  async #confirmed<T>(write: (pipeline: Pipeline) => ChainableCommander): Promise<T> {
+    const pipeline = write(this.#redis.pipeline() as Pipeline);
+    if (this.#confirmByReplica) pipeline.wait(1, REPLICA_CONFIRM_MS);
+    const [[writeError, reply], confirmation] = (await pipeline.exec())!;
+    if (writeError) throw writeError;
+    if (confirmation) {
+      const [waitError, replicas] = confirmation;
+      if (waitError) throw waitError;
+      if ((replicas as number) < 1) throw new StoreError(`no replica confirmed the write within ${REPLICA_CONFIRM_MS} ms`);
+    }
+    return reply as T;
+  }
+
+  #lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
+    return withRenewedLock(this.#locks, key, fn, options, (name, reason) => {
+      this.#logger.warn(`Redis lock "${name}" may have been lost while its holder worked: ${reason}`);
+    });
+  }
+
+  /** A lock is one key holding its holder's random token, with a ttl the holder keeps extending. */
+  #locks: LockBackend<string> = {
+    acquire: async (key, waitMs, ttlMs) => {
+      const token = randomUUID();
+      await this.#wrap('withLock', () => this.#acquire(key, token, waitMs, ttlMs));
+      return token;
+    },
+    renew: async (key, token, ttlMs) => (await this.#redis.renewLock(this.#keys.lock(key), token, ttlMs)) === 1,
+    release: async (key, token) => {
+      // A lost release only delays the next holder until the ttl ends; it must not replace fn's outcome.
+      await this.#redis.releaseLock(this.#keys.lock(key), token).catch((err: Error) => {
+        this.#logger.warn(`Redis lock "${key}" could not be released (it expires by itself within its ttl): ${err.message}`);
+      });
+    },
+  };
 
   /** Retries SET NX with jittered, growing back-off until waitMs has passed. */
   async #acquire(key: string, token: string, waitMs: number, ttlMs: number): Promise<void> {
     const lockKey = this.#keys.lock(key);
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
-      if ((await this.#redis.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK') return;
+      if ((await this.#confirmed((p) => p.set(lockKey, token, 'PX', ttlMs, 'NX'))) === 'OK') return;
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LockTimeoutError(`Lock "${key}" is still held after ${waitMs} ms`);
       const backoff = Math.min(LOCK_RETRY_MAX_MS, LOCK_RETRY_FIRST_MS * 2 ** attempt) * (0.5 + Math.random());
@@ -237,33 +221,42 @@ export class RedisStore implements MappingStore {
     }
   }
 
+  /** Every operation first waits for the first connection and the one-time key migration. */
+  #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.#wrap(operation, async () => {
+      await this.#started();
+      return fn();
+    });
+  }
+
+  /** Started once; a failed start (Redis unreachable) is tried again by the next operation. */
+  #started(): Promise<void> {
+    this.#startup ??= this.#start().catch((err: unknown) => {
+      this.#startup = null;
+      throw err;
+    });
+    return this.#startup;
+  }
+
+  async #start(): Promise<void> {
+    await this.#connection.firstConnection(FIRST_CONNECTION_WAIT_MS);
+    if (!(this.#redis instanceof Redis)) return;
+    await migrateLegacyLayout({
+      redis: this.#redis,
+      keys: this.#keys,
+      namespace: this.#namespace,
+      lock: (key, fn, options) => this.#lock(key, fn, options),
+      log: (message) => (this.#logger.info ? this.#logger.info(message) : this.#logger.warn(message)),
+    });
+  }
+
   /** Every Redis failure reaches callers as a StoreError, whatever ioredis threw. */
-  async #run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  async #wrap<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof StoreError) throw err;
       throw new StoreError(`Redis ${operation} failed: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  /** Logs an outage once and its end once, instead of every reconnection attempt. */
-  #watchConnection(): void {
-    let reportedDown = false;
-    const reportDown = (reason: string, err?: Error) => {
-      if (reportedDown || this.#closing) return;
-      reportedDown = true;
-      const message = `Redis is unreachable (${reason}); store operations fail until it returns`;
-      if (this.#logger.error) this.#logger.error({ err }, message);
-      else this.#logger.warn(message);
-    };
-    this.#redis.on('error', (err: Error) => reportDown(err.message, err));
-    this.#redis.on('close', () => reportDown('connection closed'));
-    this.#redis.on('ready', () => {
-      this.#redis.options.enableOfflineQueue = false;
-      if (!reportedDown) return;
-      reportedDown = false;
-      this.#logger.warn('Redis is reachable again');
-    });
   }
 }

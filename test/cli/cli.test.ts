@@ -144,9 +144,10 @@ describe('tokens', () => {
     expect(out).toMatch(/^bscim_[A-Za-z0-9_-]{43}$/);
     expect(err).toContain('shown only now');
     const redis = new Redis(redisUrl);
-    const dump = JSON.stringify(await redis.hgetall('bi-scim:tokens'));
+    const stored = await redis.hgetall('{bi-scim}:tokens');
     redis.disconnect();
-    expect(dump).not.toContain(out);
+    expect(Object.keys(stored)).toEqual(['okta']);
+    expect(JSON.stringify(stored)).not.toContain(out);
     expect(await statusWith(out)).toBe(200);
   });
 

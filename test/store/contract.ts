@@ -27,11 +27,18 @@ const audit = (n: number): AuditEntry => ({
   outcome: 'success',
 });
 
-export function describeStoreContract(name: string, makeStore: () => Promise<MappingStore>): void {
+export interface StoreUnderTest {
+  store: MappingStore;
+  /** Takes `key` as a replica that is killed at once would leave it: never renewed, never released. */
+  takeLockAndDie(key: string, ttlMs: number): Promise<void>;
+}
+
+export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
   describe(`${name} store (MappingStore contract)`, () => {
     let store: MappingStore;
+    let takeLockAndDie: StoreUnderTest['takeLockAndDie'];
     beforeEach(async () => {
-      store = await makeStore();
+      ({ store, takeLockAndDie } = await makeStore());
     });
     afterEach(async () => {
       await store.close();
@@ -175,6 +182,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Map
         expect(await store.findId('User', 'userName', 'alice')).toBe('2');
       });
 
+      it('keeps values that differ only in lone surrogates apart, and apart from U+FFFD and from escapes', async () => {
+        await store.put(resource('User', '1', { userName: '\ud800@x.io', externalId: 'ext-\udc00' }));
+        await store.put(resource('User', '2', { userName: '\udbff@x.io', externalId: 'ext-\ud800' }));
+        await store.put(resource('User', '3', { userName: '\ufffd@x.io', externalId: 'ext-\\udc00' }));
+        expect(await store.findId('User', 'userName', '\ud800@X.io')).toBe('1');
+        expect(await store.findId('User', 'userName', '\udbff@x.io')).toBe('2');
+        expect(await store.findId('User', 'userName', '\ufffd@x.io')).toBe('3');
+        expect(await store.findId('User', 'userName', '\udc00@x.io')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'ext-\udc00')).toBe('1');
+        expect(await store.findId('User', 'externalId', 'ext-\ud800')).toBe('2');
+        expect(await store.findId('User', 'externalId', 'ext-\\udc00')).toBe('3');
+        expect((await store.get('User', '2'))!.attributes.userName).toBe('\udbff@x.io');
+        await store.put(resource('User', '1', { userName: 'renamed@x.io' }));
+        expect(await store.findId('User', 'userName', '\ud800@x.io')).toBeNull();
+        expect(await store.findId('User', 'externalId', 'ext-\udc00')).toBeNull();
+        expect(await store.findId('User', 'userName', '\udbff@x.io')).toBe('2');
+      });
+
       it('leaves only the winning name indexed when renames of one resource race', async () => {
         await store.put(resource('User', '1', { userName: 'start' }));
         const names = Array.from({ length: 20 }, (_, n) => `name-${n}`);
@@ -224,29 +249,43 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Map
         expect(await holder).toBe('holder done');
       });
 
-      it('does not make holders of different keys wait for each other', async () => {
-        const holder = store.withLock('group:1', () => sleep(500));
+      it('does not make holders of different keys wait for each other, even keys that differ only in lone surrogates', async () => {
+        const holders = [store.withLock('group:1', () => sleep(500)), store.withLock('user:\ud800', () => sleep(500))];
         await sleep(20);
         await expect(store.withLock('group:2', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
-        await holder;
+        await expect(store.withLock('user:\udc00', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
+        await Promise.all(holders);
       });
 
-      it('expires a lock after ttlMs, and the late holder cannot release its successor', async () => {
-        const order: string[] = [];
-        const stuck = store.withLock('user:bob', async () => {
-          await sleep(800);
-          order.push('stuck holder finished');
-        }, { ttlMs: 200 });
-        await sleep(20);
-        const successor = store.withLock('user:bob', async () => {
-          order.push('successor entered');
-          await sleep(900);
-        }, { waitMs: 3_000 });
-        await stuck;
-        await sleep(50);
-        await expect(store.withLock('user:bob', async () => 'too early', { waitMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
-        await successor;
-        expect(order).toEqual(['successor entered', 'stuck holder finished']);
+      it('keeps the lock for a holder that works for several ttls, and frees it as soon as the holder is done', async () => {
+        const holder = store.withLock('user:bob', () => sleep(1_200, 'holder done'), { ttlMs: 300 });
+        await sleep(900);
+        await expect(store.withLock('user:bob', async () => 'stolen', { waitMs: 150 })).rejects.toBeInstanceOf(LockTimeoutError);
+        expect(await holder).toBe('holder done');
+        await expect(store.withLock('user:bob', async () => 'next', { waitMs: 100 })).resolves.toBe('next');
+      });
+
+      it("frees a dead holder's lock within its ttl", async () => {
+        await takeLockAndDie('user:carol', 500);
+        const started = performance.now();
+        await expect(store.withLock('user:carol', async () => 'taken over', { waitMs: 5_000 })).resolves.toBe('taken over');
+        const waited = performance.now() - started;
+        expect(waited).toBeGreaterThanOrEqual(400);
+        expect(waited).toBeLessThan(1_500);
+      });
+
+      it("after a dead holder's lock frees, lets one waiter in at a time, each working past the ttl", async () => {
+        await takeLockAndDie('user:dan', 300);
+        let inside = 0;
+        let most = 0;
+        const waiter = () =>
+          store.withLock('user:dan', async () => {
+            most = Math.max(most, ++inside);
+            await sleep(400);
+            inside--;
+          }, { waitMs: 5_000, ttlMs: 200 });
+        await Promise.all([waiter(), waiter(), waiter()]);
+        expect(most).toBe(1);
       });
     });
 

@@ -1,10 +1,19 @@
 // The in-memory store: the MappingStore contract, its audit cap, and its selection by the factory.
 import { describe, expect, it } from 'vitest';
 import { createStore, MEMORY_STORE_WARNING } from '../../src/store/index.ts';
-import { MEMORY_AUDIT_CAP, MemoryStore } from '../../src/store/memory.ts';
+import { LocalLocks, MEMORY_AUDIT_CAP, MemoryStore } from '../../src/store/memory.ts';
 import { describeStoreContract } from './contract.ts';
 
-describeStoreContract('memory', async () => new MemoryStore());
+describeStoreContract('memory', async () => {
+  // A second store sharing the locks stands for another replica; the dead one takes a lock and never renews it.
+  const locks = new LocalLocks();
+  return {
+    store: new MemoryStore({ locks }),
+    takeLockAndDie: async (key, ttlMs) => {
+      await locks.acquire(key, 0, ttlMs);
+    },
+  };
+});
 
 describe('memory store', () => {
   it('keeps only the newest 10,000 audit entries', async () => {

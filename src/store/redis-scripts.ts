@@ -1,0 +1,55 @@
+// The Redis store's Lua scripts: each runs atomically on the one server that holds its keys.
+
+/**
+ * Writes (ARGV[1]) or removes (ARGV[1] = '') one record together with its index entries, atomically.
+ * KEYS: the record, the list of index keys its stored version holds, the kind's set of tombstoned ids, then the
+ * new version's index keys. ARGV: the record's JSON ('' to remove), its id, the new index keys, '1' if tombstoned.
+ * The previous entries are read from that list, so a put needs no prior read; each one is dropped only while it
+ * still points at this id, because another resource may have claimed the value since, and the new entries are
+ * set afterwards, so a value both versions hold survives. The previous entries are not in KEYS, which Redis
+ * Cluster allows only because every key shares one hash tag, hence one slot (redis-keys.ts).
+ */
+const WRITE_RECORD_LUA = `
+local id = ARGV[2]
+local held = redis.call('GET', KEYS[2])
+if held then
+  for _, key in ipairs(cjson.decode(held)) do
+    if redis.call('GET', key) == id then redis.call('DEL', key) end
+  end
+end
+if ARGV[1] == '' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SREM', KEYS[3], id)
+  return 1
+end
+if ARGV[4] == '1' then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
+for i = 4, #KEYS do redis.call('SET', KEYS[i], id) end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[3])
+return 1
+`;
+
+/** Deletes a lock only while it still holds the caller's token, so an expired holder cannot free a successor's lock. */
+const RELEASE_LOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Extends a lock's ttl (ARGV[2] ms) only while it still holds the caller's token (ARGV[1]): 1 if extended, else 0. */
+const RENEW_LOCK_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** For ioredis defineCommand; writeRecord takes its key count first, as EVAL does. */
+export const STORE_SCRIPTS = {
+  writeRecord: { lua: WRITE_RECORD_LUA },
+  releaseLock: { numberOfKeys: 1, lua: RELEASE_LOCK_LUA },
+  renewLock: { numberOfKeys: 1, lua: RENEW_LOCK_LUA },
+};
+
+export interface StoreScripts {
+  writeRecord(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
+  releaseLock(key: string, token: string): Promise<number>;
+  renewLock(key: string, token: string, ttlMs: number): Promise<number>;
+}
