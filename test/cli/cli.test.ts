@@ -98,7 +98,7 @@ describe('check', () => {
     expect(code).toBe(1);
     expect(out).toContain('ok    BI credentials');
     expect(out).toMatch(/FAIL {2}BI privileges: .*Administrators/);
-    expect(out).toContain('fix: the account must be an administrator');
+    expect(out).toContain('that the account is an administrator');
   });
 
   it('says Metabase cannot be reached, with a hint naming BI_SCIM_TARGET_URL', async () => {
