@@ -154,7 +154,7 @@ export function generateWorkload(seed: number, size: WorkloadSize = DEFAULT_SIZE
     const [from, to] = [Math.floor((size.people * b) / batches), Math.floor((size.people * (b + 1)) / batches)];
     const joining = g.joiners(from, to);
     // Earlier joiners get their first groups while the next batch is created (joiners exist only after the round);
-    // bi-admins always gets some, so that about one person in ten is an admin.
+    // bi-admins gets up to ten of them per batch, so that admins are among the leavers and returners.
     const groupKeys = g.intended.liveGroups().map((group) => group.key).filter((key) => key !== ADMIN_GROUP.key);
     const first = g.memberChanges(Math.ceil(size.groups / 2), new Set(), groupKeys);
     const admins = b === 0 ? [] : g.memberChanges(1, new Set(), [ADMIN_GROUP.key], 10);
