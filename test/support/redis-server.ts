@@ -10,7 +10,8 @@ import { freePort } from './ports.ts';
 export interface RunningRedis {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** SIGTERM by default; SIGKILL is a crash (fault tests): either way the data is gone, as nothing is persisted. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
 /** One redis-server process (a data node, a cluster node or a sentinel) and the scratch dir it runs in. */
@@ -125,9 +126,9 @@ export async function spawnRedisProcess(options: {
   child.stderr?.on('data', keepTail);
   child.once('error', (err) => keepTail(Buffer.from(`\n${err.message}`)));
 
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     if (!exited(child)) {
-      child.kill('SIGTERM');
+      child.kill(signal);
       if (!(await waitForExit(child, STOP_WITHIN_MS))) {
         child.kill('SIGKILL');
         await waitForExit(child, STOP_WITHIN_MS);

@@ -27,9 +27,12 @@ async function waitForHealth(origin: string, child: ChildProcess, logs: string[]
   throw new Error(`bi-scim did not become healthy within 30 s:\n${logs.join('\n')}`);
 }
 
-/** `command` defaults to the source entry point; the production test passes the built one. */
+/**
+ * `command` defaults to the source entry point; the production test passes the built one. A `BI_SCIM_PORT` in
+ * `env` is kept, so a killed sidecar can come back where its clients still send requests.
+ */
 export async function startSidecarProcess(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts', 'serve']): Promise<SidecarProcess> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
+  const [port, metricsPort] = [env.BI_SCIM_PORT ? Number(env.BI_SCIM_PORT) : await freePort(), await freePort()];
   const basePath = env.BI_SCIM_BASE_PATH ?? '/scim/v2';
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
