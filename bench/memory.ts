@@ -99,7 +99,7 @@ export async function soak(scim: ScimClient, sidecar: SidecarProcess, rate: numb
   };
   await sample();
   const sampler = setInterval(() => void sample(), sampleEveryMs);
-  let load;
+  let load: Awaited<ReturnType<typeof openLoop>>[number];
   try {
     [load] = await openLoop([send], rate, seconds);
   } finally {

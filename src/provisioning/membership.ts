@@ -4,7 +4,7 @@ import { ScimError } from '../scim/errors.ts';
 import type { FilterNode } from '../scim/ast.ts';
 import { matchesFilter } from '../scim/filter.ts';
 import { parseAttributePath } from '../scim/grammar.ts';
-import type { PatchOperation } from '../scim/patch.ts';
+import type { PatchOperation } from '../scim/patch-message.ts';
 import { TargetError } from '../targets/target.ts';
 import { audit, serviceAccountOf, type Provisioning, type RequestContext } from './context.ts';
 
@@ -93,7 +93,8 @@ export async function toMemberDelta(steps: MemberStep[], loadCurrent: () => Prom
       remove.clear();
       continue;
     }
-    const ids = step.kind === 'removeMatching' ? (await (current ??= loadCurrent())).filter((id) => matchesFilter({ value: id }, step.filter)) : step.ids;
+    if (step.kind === 'removeMatching') current ??= loadCurrent();
+    const ids = step.kind === 'removeMatching' ? (await current!).filter((id) => matchesFilter({ value: id }, step.filter)) : step.ids;
     const [into, outOf] = step.kind === 'add' ? [add, remove] : [remove, add];
     for (const id of ids) {
       into.add(id);

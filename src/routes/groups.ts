@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Provisioning } from '../provisioning/context.ts';
 import { createGroup, deleteGroup, getGroup, listGroups, patchGroup, replaceGroup } from '../provisioning/groups.ts';
-import { parsePatch } from '../scim/patch.ts';
+import { parsePatch } from '../scim/patch-message.ts';
 import { readJson, scimJson } from '../http/scim-json.ts';
 import { project, projectionOf, requestContext, wantsMembers, type AppEnv, type RouteOptions } from './context.ts';
 import { listHandler, searchHandler, type Lister } from './list.ts';

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { Provisioning } from '../provisioning/context.ts';
 import { createUser, deleteUser, getUser, listUsers, patchUser, replaceUser } from '../provisioning/users.ts';
-import { parsePatch } from '../scim/patch.ts';
+import { parsePatch } from '../scim/patch-message.ts';
 import { readJson, scimJson } from '../http/scim-json.ts';
 import { project, projectionOf, requestContext, type AppEnv, type RouteOptions } from './context.ts';
 import { listHandler, searchHandler, type Lister } from './list.ts';

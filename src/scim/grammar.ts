@@ -25,6 +25,7 @@ interface Token {
 
 const TOKEN_KINDS = ['space', 'punct', 'string', 'number', 'word'] as const;
 const TOKEN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a JSON string may not hold raw control characters (RFC 8259 §7).
   /(?<space>\s+)|(?<punct>[()[\]])|(?<string>"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")|(?<number>-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)(?![\w.])|(?<word>[A-Za-z$.][\w$:.-]*)/y;
 
 function tokenize(text: string, code: ErrorCode): Token[] {

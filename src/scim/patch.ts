@@ -1,4 +1,4 @@
-// PATCH (RFC 7644 §3.5.2): validates a PatchOp message and applies it to a SCIM document, purely and atomically.
+// PATCH (RFC 7644 §3.5.2): applies parsed operations to a SCIM document, purely and atomically.
 import { isDeepStrictEqual } from 'node:util';
 import { ScimError } from './errors.ts';
 import { formatPath, type AttributePath, type FilterNode } from './ast.ts';
@@ -7,16 +7,8 @@ import { parseAttributePath } from './grammar.ts';
 import { findKey, isCoreSchema, isObject, memberOf } from './path.ts';
 import { toBoolean, type ScimDoc } from './resources.ts';
 import { ATTRIBUTE_FACTS } from './schemas.ts';
+import type { PatchOpName, PatchOperation } from './patch-message.ts';
 import { URN } from './urns.ts';
-
-export type PatchOpName = 'add' | 'replace' | 'remove';
-
-/** One operation as parsed: `op` lower-cased, `path` as sent (absent for path-less operations). */
-export interface PatchOperation {
-  op: PatchOpName;
-  path?: string;
-  value?: unknown;
-}
 
 /** Attribute facts the engine needs; each defaults to the schema table's (ATTRIBUTE_FACTS). */
 export interface PatchOptions {
@@ -29,7 +21,6 @@ export interface PatchOptions {
   extensionAttributes?: Record<string, string>;
 }
 
-const OP_NAMES: readonly string[] = ['add', 'replace', 'remove'] satisfies PatchOpName[];
 /** Okta's group rename sends the read-only `id` inside a path-less value: these keys are skipped, not refused. */
 const IGNORED_VALUE_KEYS = new Set(['id', 'meta', 'schemas']);
 /** Removing someone who is not a member is a no-op, not noTarget, so IdP retries stay idempotent. */
@@ -54,36 +45,6 @@ function settingsOf(options: PatchOptions): Settings {
       ? new Map(Object.entries(options.extensionAttributes).map(([name, urn]) => [name.toLowerCase(), urn]))
       : DEFAULT_SETTINGS.extensions,
   };
-}
-
-function parseOperation(raw: unknown, index: number): PatchOperation {
-  const where = `Operations[${index}]`;
-  if (!isObject(raw)) throw new ScimError('invalidSyntax', `${where} must be an object`);
-  const opText = memberOf(raw, 'op');
-  // Entra's default dialect capitalises op names ("Add", "Replace", "Remove").
-  const op = typeof opText === 'string' ? opText.toLowerCase() : '';
-  if (!OP_NAMES.includes(op)) throw new ScimError('invalidSyntax', `${where}.op ${JSON.stringify(opText ?? null)} is not add, replace or remove`);
-  const path = memberOf(raw, 'path') ?? undefined;
-  if (path !== undefined && (typeof path !== 'string' || path.trim() === '')) throw new ScimError('invalidPath', `${where}.path must be a non-empty string`);
-  if (path !== undefined) parseAttributePath(path);
-  const hasValue = findKey(raw, 'value') !== undefined;
-  const value = memberOf(raw, 'value');
-  if (op !== 'remove' && !hasValue) throw new ScimError('invalidValue', `${where} (${op}) needs a "value"`);
-  if (op === 'remove' && path === undefined) throw new ScimError('noTarget', `${where}: remove needs a "path" (RFC 7644 §3.5.2.2)`);
-  if (path === undefined && !isObject(value)) throw new ScimError('invalidValue', `${where}: without a "path" the value must be an object of attributes`);
-  return { op: op as PatchOpName, ...(path === undefined ? {} : { path }), ...(hasValue ? { value } : {}) };
-}
-
-/** Validates a PatchOp message (RFC 7644 §3.5.2); an empty `Operations` array is a valid no-op. */
-export function parsePatch(body: unknown): PatchOperation[] {
-  if (!isObject(body)) throw new ScimError('invalidSyntax', 'A PATCH body must be a JSON object');
-  const schemas = memberOf(body, 'schemas');
-  if (!Array.isArray(schemas) || !schemas.some((s) => typeof s === 'string' && s.toLowerCase() === URN.patchOp.toLowerCase())) {
-    throw new ScimError('invalidSyntax', `A PATCH body must list the schema ${URN.patchOp}`);
-  }
-  const operations = memberOf(body, 'Operations');
-  if (!Array.isArray(operations)) throw new ScimError('invalidSyntax', 'A PATCH body needs an "Operations" array');
-  return operations.map(parseOperation);
 }
 
 /** Where one operation lands: an attribute of the resource or of one of its extension objects. */
@@ -174,7 +135,8 @@ function setElements(target: Target, elements: unknown[]): void {
 /** Setting `primary` true on some values sets it false on the others (RFC 7644 §3.5.2). */
 function keepOnePrimary(elements: unknown[], written: unknown[]): void {
   const isPrimary = (e: unknown): e is ScimDoc => isObject(e) && memberOf(e, 'primary') === true;
-  if (written.some(isPrimary)) elements.filter((e) => isPrimary(e) && !written.includes(e)).forEach((e) => setMember(e as ScimDoc, 'primary', false));
+  if (!written.some(isPrimary)) return;
+  for (const e of elements) if (isPrimary(e) && !written.includes(e)) setMember(e, 'primary', false);
 }
 
 /** Multi-valued values are the same when their `value` sub-attributes are equal, else when deep-equal. */
@@ -197,8 +159,9 @@ function applyToValues(target: Target, op: PatchOpName, value: unknown): void {
   const sub = target.subAttribute;
   if (op === 'remove' || value === null) {
     if (op === 'remove' && target.filter && matched.length === 0 && !IDEMPOTENT_REMOVALS.has(target.key.toLowerCase())) throw noTarget(target);
-    if (sub) matched.forEach((e) => setMember(e, sub, null));
-    return setElements(target, sub ? elements : elements.filter((e) => !matched.includes(e as ScimDoc)));
+    if (sub) for (const e of matched) setMember(e, sub, null);
+    setElements(target, sub ? elements : elements.filter((e) => !matched.includes(e as ScimDoc)));
+    return;
   }
   if (matched.length === 0) {
     const described = target.filter ? describedElement(target.filter) : {};
@@ -206,7 +169,8 @@ function applyToValues(target: Target, op: PatchOpName, value: unknown): void {
     if (!described || (op === 'replace' && !sub)) throw noTarget(target);
     const created = sub ? { ...described, [sub]: value } : { ...described, ...mergeInto({}, structuredClone(value)) };
     setElements(target, target.multiValued ? [...elements, created] : [created]);
-    return keepOnePrimary(elements, [created]);
+    keepOnePrimary(elements, [created]);
+    return;
   }
   // With a sub-attribute only that changes; add merges into the selected values, replace swaps them whole.
   const written = matched.map((e) => {
@@ -226,11 +190,15 @@ function applyToAttribute(target: Target, op: PatchOpName, value: unknown): void
     const elements = elementsOf(target);
     const values = value === null || value === undefined ? [] : [value].flat();
     // Entra's default dialect removes members by listing them in the value of a plain `members` path.
-    if (op === 'remove') return setElements(target, values.length === 0 ? [] : elements.filter(notIn(values)));
+    if (op === 'remove') {
+      setElements(target, values.length === 0 ? [] : elements.filter(notIn(values)));
+      return;
+    }
     // add appends what is not there yet; replace sets the whole list (RFC 7644 §3.5.2.1, §3.5.2.3).
     const added = op === 'add' ? values.filter((v, i) => notIn([...elements, ...values.slice(0, i)])(v)) : values;
     setElements(target, op === 'add' ? [...elements, ...added] : values);
-    return keepOnePrimary(elementsOf(target), added);
+    keepOnePrimary(elementsOf(target), added);
+    return;
   }
   // A complex value merges: sub-attributes not in the value are left unchanged (RFC 7644 §3.5.2.1, §3.5.2.3).
   const merges = op !== 'remove' && isObject(value) && isObject(container[key]) && !(target.qualifiedName in REFERENCES);
@@ -253,7 +221,10 @@ function applyAt(doc: ScimDoc, op: PatchOpName, path: AttributePath, rawValue: u
 }
 
 function applyOperation(doc: ScimDoc, operation: PatchOperation, s: Settings): void {
-  if (operation.path !== undefined) return applyAt(doc, operation.op, parseAttributePath(operation.path), operation.value, s);
+  if (operation.path !== undefined) {
+    applyAt(doc, operation.op, parseAttributePath(operation.path), operation.value, s);
+    return;
+  }
   if (operation.op === 'remove') throw new ScimError('noTarget', 'remove needs a "path" (RFC 7644 §3.5.2.2)');
   if (!isObject(operation.value)) throw new ScimError('invalidValue', 'Without a "path" the value must be an object of attributes');
   for (const [key, value] of Object.entries(operation.value)) {

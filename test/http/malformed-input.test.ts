@@ -17,7 +17,7 @@ describe('bad input never answers 5xx', () => {
     'null', 'true', '"text"', '12', '{}', '{"schemas":null}', '{"userName":{}}', '{"userName":"a@b.c","emails":[null,1,"x"]}',
     '{"userName":"a@b.c","name":{"givenName":5}}', '{"userName":"a@b.c","groups":"x","password":{}}', '{"userName":"a@b.c","emails":[{"value":""}]}',
     '{"userName":"no-email"}', '{"userName":"a@b.c","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"x"}}',
-    '{"userName":"' + 'x'.repeat(300) + '@b.c"}', '{"userName":"a@b.c","locale":"xx-INVALID-Locale"}', '\u0000\u0001', '{"a":' + '['.repeat(200),
+    `{"userName":"${'x'.repeat(300)}@b.c"}`, '{"userName":"a@b.c","locale":"xx-INVALID-Locale"}', '\u0000\u0001', `{"a":${'['.repeat(200)}`,
   ];
   const patches: unknown[] = [
     '{}', '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}', patchBody({ op: 'explode', path: 'x', value: 1 }),
@@ -42,7 +42,7 @@ describe('bad input never answers 5xx', () => {
   });
 
   it('refuses the clearly malformed User bodies with 400', async () => {
-    for (const body of ['null', 'true', '"text"', '12', '{}', '{"userName":{}}', '{"userName":"no-email"}', '\u0000\u0001', '{"a":' + '['.repeat(200)]) {
+    for (const body of ['null', 'true', '"text"', '12', '{}', '{"userName":{}}', '{"userName":"no-email"}', '\u0000\u0001', `{"a":${'['.repeat(200)}`]) {
       expectScimError(await t.request('POST', '/Users', body), 400);
     }
   });

@@ -1,7 +1,7 @@
 // Membership PATCH operations as a plan of steps, and the one delta the steps add up to.
 import { describe, expect, it } from 'vitest';
 import { splitMemberOperations, toMemberDelta } from '../../src/provisioning/membership.ts';
-import { parsePatch } from '../../src/scim/patch.ts';
+import { parsePatch } from '../../src/scim/patch-message.ts';
 import { URN } from '../../src/scim/urns.ts';
 
 const plan = (...operations: unknown[]) => splitMemberOperations(parsePatch({ schemas: [URN.patchOp], Operations: operations }));

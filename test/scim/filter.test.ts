@@ -40,7 +40,7 @@ describe('matchesFilter', () => {
   });
 
   it('evaluates a 300-term or-chain and finds the one matching resource', () => {
-    const filter = Array.from({ length: 300 }, (_, i) => `userName eq "u${i}"`).join(' or ') + ' or userName eq "nobody"';
+    const filter = `${Array.from({ length: 300 }, (_, i) => `userName eq "u${i}"`).join(' or ')} or userName eq "nobody"`;
     expect(matching(filter)).toStrictEqual(['nobody']);
   });
 });

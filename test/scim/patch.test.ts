@@ -1,6 +1,7 @@
 // The PATCH engine (src/scim/patch.ts): PatchOp bodies from Okta and Entra applied to resources, and every refusal.
 import { describe, expect, it } from 'vitest';
-import { applyPatch, parsePatch, type PatchOptions } from '../../src/scim/patch.ts';
+import { applyPatch, type PatchOptions } from '../../src/scim/patch.ts';
+import { parsePatch } from '../../src/scim/patch-message.ts';
 import type { ScimDoc } from '../../src/scim/resources.ts';
 import fixtures from './fixtures/patch.json' with { type: 'json' };
 
