@@ -8,6 +8,7 @@ import { SupersetTarget } from '../../src/targets/superset/adapter.ts';
 import { SupersetSession } from '../../src/targets/superset/session.ts';
 import { TargetError } from '../../src/targets/target.ts';
 import { SUPERSET_TOKEN_SECONDS } from '../support/superset/global-setup.ts';
+import { startExpiringProxy } from '../support/superset/expiring-proxy.ts';
 import { startSuperset, type RunningSuperset } from '../support/superset/harness.ts';
 import { describeTargetContract } from './contract.ts';
 
@@ -99,16 +100,20 @@ describe.skipIf(!url)('Superset adapter on a real Superset 6.1.0', () => {
 
     test('a token Superset rejects as expired is replaced by one fresh login', async () => {
       const { onCall, count } = counting();
-      const http = new HttpClient({ baseUrl: url!, onCall });
+      const proxy = await startExpiringProxy(url!, inject('supersetSecretKey')!);
+      const http = new HttpClient({ baseUrl: proxy.url, onCall });
       // A stopped clock never renews on its own, so only Superset's 401 can trigger the new login.
-      const stopped = Date.now();
-      const session = new SupersetSession(http, admin, { now: () => stopped });
-      expect((await session.call('GET', '/api/v1/me/')).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, SUPERSET_TOKEN_SECONDS * 1000 + 1500));
-      expect((await session.call('GET', '/api/v1/me/')).status).toBe(200);
-      expect([count('/api/v1/me/', 401), count('/api/v1/security/login', 200)]).toEqual([1, 2]);
-      await http.close();
-    }, SUPERSET_TOKEN_SECONDS * 1000 + 30_000);
+      const session = new SupersetSession(http, admin, { now: () => 0 });
+      try {
+        expect((await session.call('GET', '/api/v1/me/')).status).toBe(200);
+        proxy.expireNextToken();
+        expect((await session.call('GET', '/api/v1/me/')).status).toBe(200);
+        expect([count('/api/v1/me/', 401), count('/api/v1/security/login', 200)]).toEqual([1, 2]);
+      } finally {
+        await http.close();
+        await proxy.close();
+      }
+    });
 
     test('a wrong password is an auth error that says the login was refused', async () => {
       const err = await errorOf(makeTarget({}, { username: admin.username, password: 'wrong' }).checkHealth());

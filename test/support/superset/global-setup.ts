@@ -9,6 +9,7 @@ declare module 'vitest' {
     supersetUrl?: string;
     supersetUsername?: string;
     supersetPassword?: string;
+    supersetSecretKey?: string;
   }
 }
 
@@ -23,5 +24,6 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide('supersetUrl', superset.url);
   project.provide('supersetUsername', superset.username);
   project.provide('supersetPassword', superset.password);
+  project.provide('supersetSecretKey', superset.secretKey);
   return () => superset.stop();
 }

@@ -12,6 +12,8 @@ export interface RunningSuperset {
   url: string;
   username: string;
   password: string;
+  /** Superset's SECRET_KEY, which also signs its JWTs: tests mint tokens with it. */
+  secretKey: string;
   stop(): Promise<void>;
 }
 
@@ -156,7 +158,9 @@ export async function startSuperset({ venv: venvOption, tokenSeconds = 900, secu
   const port = await freePort();
   const logPath = join(home, 'superset.log');
   const log = openSync(logPath, 'a');
+  const secretKey = randomBytes(42).toString('base64');
   const env = supersetEnv(venv, home, {
+    SUPERSET_SECRET_KEY: secretKey,
     BI_SCIM_SUPERSET_TOKEN_SECONDS: String(tokenSeconds),
     BI_SCIM_SUPERSET_SECURITY_API: securityApi ? '1' : '0',
   });
@@ -176,5 +180,5 @@ export async function startSuperset({ venv: venvOption, tokenSeconds = 900, secu
     await stop();
     throw new Error(`${(err as Error).message}\n--- superset log (tail) ---\n${tail}`, { cause: err });
   }
-  return { url, username: ADMIN_USERNAME, password: template.password, stop };
+  return { url, username: ADMIN_USERNAME, password: template.password, secretKey, stop };
 }
