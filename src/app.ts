@@ -10,14 +10,13 @@ import { requestMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import type { Provisioning } from './provisioning/context.ts';
 import { searchAll } from './provisioning/search.ts';
-import type { AppEnv } from './routes/context.ts';
+import { methodNotAllowed, wantsMembers, type AppEnv } from './routes/context.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { searchHandler } from './routes/list.ts';
 import { userRoutes } from './routes/users.ts';
 import { ScimError } from './scim/errors.ts';
 import type { NamedToken } from './tokens.ts';
-import { wantsMembers } from './routes/context.ts';
 
 export interface AppDeps {
   provisioning: Provisioning;
@@ -25,30 +24,43 @@ export interface AppDeps {
   basePath: string;
   tokens: NamedToken[];
   maxBodyBytes: number;
+  /** Requests per second per token; 0 turns the limit off. */
   rateLimitRps: number;
   readiness?: Readiness;
+  /** Believe X-Forwarded-Proto/-Host (only behind a proxy that sets them). */
+  trustProxy?: boolean;
+  /** The absolute URL IdPs use, for Location and meta.location. */
+  publicUrl?: string | null;
 }
 
-export function createApp({ provisioning, logger, basePath, tokens, maxBodyBytes, rateLimitRps, readiness = { draining: false } }: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  const options = { basePath };
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const { provisioning, logger, basePath, tokens, maxBodyBytes, rateLimitRps, readiness = { draining: false } } = deps;
+  // strict: false accepts `/Users/` as `/Users` (Microsoft's SCIM validator sends the slash).
+  const app = new Hono<AppEnv>({ strict: false });
+  const options = { basePath, trustProxy: deps.trustProxy ?? false, publicUrl: deps.publicUrl ?? null };
   app.use(requestId({ headerName: 'X-Request-Id' }));
   app.use(requestLog(logger), requestMetrics(provisioning.metrics));
+  app.use(async function closeWhileDraining(c, next) {
+    await next();
+    // Kept-alive clients reconnect, and the load balancer sends them to a replica that stays.
+    if (readiness.draining) c.header('Connection', 'close');
+  });
   app.onError(errorHandler(logger));
   app.notFound((c) => renderError(c, new ScimError('notFound', `No endpoint at ${c.req.method} ${c.req.path}`)));
-  app.route('/', healthRoutes(provisioning.store, provisioning.target, readiness));
+  app.route('/', healthRoutes(provisioning.store, provisioning.target, readiness, logger));
 
-  const scim = new Hono<AppEnv>();
+  const scim = new Hono<AppEnv>({ strict: false });
   scim.route('/', discoveryRoutes(options));
-  scim.use(maxBody(maxBodyBytes), rateLimit({ perSecond: rateLimitRps }), bearerAuth({ tokens, store: provisioning.store }));
+  const limits = rateLimit({ perSecond: rateLimitRps });
+  scim.use(maxBody(maxBodyBytes), bearerAuth({ tokens, store: provisioning.store, onRefused: limits.refused }), limits.perToken);
   scim.route('/Users', userRoutes(provisioning, options));
   scim.route('/Groups', groupRoutes(provisioning, options));
   // POST /.search on the root searches Users then Groups (RFC 7644 §3.4.3).
   scim.post('/.search', searchHandler(options, (ctx, query, projection) => searchAll(provisioning, ctx, query, wantsMembers(projection))));
   for (const collection of ['/Users', '/Groups']) {
-    scim.all(collection, () => {
-      throw new ScimError('methodNotAllowed', 'Method not allowed on a collection');
-    });
+    scim.all(collection, methodNotAllowed(['GET', 'POST']));
+    scim.all(`${collection}/.search`, methodNotAllowed(['POST']));
+    scim.all(`${collection}/:id`, methodNotAllowed(['GET', 'PUT', 'PATCH', 'DELETE']));
   }
   app.route(basePath, scim);
   return app;

@@ -102,12 +102,25 @@ export async function runCli(argv: string[], env: Env, io: Out): Promise<number>
         const config = loadConfig(env);
         const logger = createLogger(config.logLevel);
         const sidecar = await startSidecar(config, logger);
+        let draining = false;
+        // The first signal drains (readiness fails, in-flight requests finish); a second one exits at once.
         const stop = (signal: string) => {
-          logger.info({ signal }, 'draining');
-          sidecar.shutdown().then(() => process.exit(0), () => process.exit(1));
+          if (draining) {
+            logger.warn({ signal }, 'second signal: exiting without waiting');
+            process.exit(1);
+          }
+          draining = true;
+          logger.info({ signal, ...config.shutdown }, 'draining');
+          sidecar.shutdown().then(
+            (finished) => {
+              if (!finished) logger.warn('in-flight requests did not finish within the shutdown timeout');
+              process.exit(finished ? 0 : 1);
+            },
+            () => process.exit(1),
+          );
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
         return -1;
       }
       case 'check':

@@ -42,6 +42,7 @@ export const fileSchema = z
   .strict();
 
 const port = z.coerce.number().int().min(1).max(65535);
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 type Credentials = { apiKey: string } | { username: string; password: string };
 
@@ -103,6 +104,13 @@ const envSchema = z
     BI_SCIM_CONFIG: z.string().min(1).optional(),
     BI_SCIM_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     BI_SCIM_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
+    BI_SCIM_TRUST_PROXY: booleanFlag.default(false),
+    BI_SCIM_PUBLIC_URL: z
+      .url({ protocol: /^https?$/ })
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    BI_SCIM_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+    BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(20),
   })
   .superRefine(checkRedisSettings)
   .transform((e, ctx) => {
@@ -132,6 +140,10 @@ const envSchema = z
       maxBodyBytes: e.BI_SCIM_MAX_BODY_BYTES,
       /** Requests per second accepted before answering 429; 0 turns the limit off. */
       rateLimitRps: e.BI_SCIM_RATE_LIMIT_RPS,
+      trustProxy: e.BI_SCIM_TRUST_PROXY,
+      publicUrl: e.BI_SCIM_PUBLIC_URL ?? null,
+      /** After SIGTERM: keep serving while endpoints are removed, then give in-flight requests this long. */
+      shutdown: { graceMs: e.BI_SCIM_SHUTDOWN_GRACE_SECONDS * 1000, timeoutMs: e.BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS * 1000 },
     };
   });
 

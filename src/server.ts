@@ -1,4 +1,5 @@
-// Builds and runs the sidecar from a parsed Config: store → target → app → HTTP servers, with graceful shutdown.
+// Builds and runs the sidecar from a parsed Config: store → target → app → HTTP servers, with a graceful drain.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { createApp } from './app.ts';
@@ -17,57 +18,85 @@ export interface Sidecar {
   metricsUrl: string;
   store: MappingStore;
   target: Target;
-  /** Stops accepting requests, lets in-flight ones finish, then closes the store and the BI client. */
-  shutdown(): Promise<void>;
+  /**
+   * Fails readiness at once, keeps serving for the grace period (so load balancers stop sending), then stops
+   * accepting and gives in-flight requests until the timeout. Resolves true when everything finished in time.
+   */
+  shutdown(): Promise<boolean>;
 }
 
-function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<{ server: ServerType; port: number }> {
+function listen(fetch: (req: Request) => Response | Promise<Response>, host: string, port: number): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch, hostname: host, port }, () => resolve(server));
     server.once('error', reject);
   });
 }
 
-const close = (server: ServerType) => new Promise<void>((resolve) => server.close(() => resolve()));
+/** Stops accepting; idle keep-alive connections close now, busy ones when their request ends. */
+function close(server: ServerType): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+const portOf = (server: ServerType, fallback: number) => {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+};
 
 export async function startSidecar(config: Config, logger: Logger): Promise<Sidecar> {
   const metrics = createMetrics();
   const store = instrumentStore(await createStore({ redisUrl: config.redisUrl, logger }), metrics);
-  if (config.tokens.length === 0 && (await store.listTokens()).length === 0) {
+  const servers: ServerType[] = [];
+  let target: Target | null = null;
+  const release = async () => {
+    await Promise.all(servers.map(close));
+    await target?.close();
     await store.close();
-    throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
-  }
-  const target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
-  const provisioning = createProvisioning({
-    store,
-    target,
-    logger,
-    metrics,
-    options: {
-      groupMappings: config.groupMappings,
-      protectedUsers: config.protectedUsers,
-      usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
-      hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
-    },
-  });
-  const readiness: Readiness = { draining: false };
-  const app = createApp({ provisioning, logger, readiness, basePath: config.basePath, tokens: config.tokens, maxBodyBytes: config.maxBodyBytes, rateLimitRps: config.rateLimitRps });
-  const { server, port } = await listen(app.fetch, config.host, config.port);
-  const metricsServer = await serveMetrics(metrics.registry, config.host, config.metricsPort);
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const address = metricsServer.address();
-  const sidecar = {
-    url: `http://${host}:${port}${config.basePath === '/' ? '' : config.basePath}`,
-    metricsUrl: `http://${host}:${typeof address === 'object' && address ? address.port : config.metricsPort}/metrics`,
-    store,
-    target,
-    shutdown: async () => {
-      readiness.draining = true;
-      await Promise.all([close(server), close(metricsServer)]);
-      await target.close();
-      await store.close();
-    },
   };
-  logger.info({ url: sidecar.url, metrics: sidecar.metricsUrl, target: config.target.kind, store: store.kind }, 'bi-scim listening');
-  return sidecar;
+  try {
+    if (config.tokens.length === 0 && (await store.listTokens()).length === 0) {
+      throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
+    }
+    target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
+    const provisioning = createProvisioning({
+      store,
+      target,
+      logger,
+      metrics,
+      options: {
+        groupMappings: config.groupMappings,
+        protectedUsers: config.protectedUsers,
+        usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
+        hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
+      },
+    });
+    const readiness: Readiness = { draining: false };
+    const app = createApp({ provisioning, logger, readiness, basePath: config.basePath, tokens: config.tokens, maxBodyBytes: config.maxBodyBytes, rateLimitRps: config.rateLimitRps, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
+    const scim = await listen(app.fetch, config.host, config.port);
+    servers.push(scim);
+    const metricsServer = await serveMetrics(metrics.registry, config.host, config.metricsPort);
+    servers.push(metricsServer);
+    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    const sidecar: Sidecar = {
+      url: `http://${host}:${portOf(scim, config.port)}${config.basePath === '/' ? '' : config.basePath}`,
+      metricsUrl: `http://${host}:${portOf(metricsServer, config.metricsPort)}/metrics`,
+      store,
+      target,
+      shutdown: async () => {
+        readiness.draining = true;
+        await sleep(config.shutdown.graceMs);
+        const finished = await Promise.race([release().then(() => true), sleep(config.shutdown.timeoutMs, false)]);
+        if (!finished) for (const server of servers) if ('closeAllConnections' in server) server.closeAllConnections();
+        return finished;
+      },
+    };
+    logger.info({ url: sidecar.url, metrics: sidecar.metricsUrl, target: config.target.kind, store: store.kind }, 'bi-scim listening');
+    return sidecar;
+  } catch (err) {
+    // Nothing half-started stays behind: a listener that came up is closed again with the clients.
+    await release();
+    throw err;
+  }
 }

@@ -13,6 +13,8 @@ export interface BearerAuthOptions {
   /** How long the store's token list is reused; a revoked token stops working within this time. */
   refreshMs?: number;
   now?: () => number;
+  /** Told of every refused request before it is answered 401 (the rate limit of callers without a token). */
+  onRefused?: () => void;
 }
 
 interface Candidate {
@@ -20,7 +22,7 @@ interface Candidate {
   hash: Buffer;
 }
 
-export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now }: BearerAuthOptions): MiddlewareHandler {
+export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now, onRefused = () => undefined }: BearerAuthOptions): MiddlewareHandler {
   const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') }));
   const stored = new PromiseCache<'all', Candidate[]>({ ttlMs: refreshMs, now });
   const storedCandidates = () =>
@@ -33,10 +35,16 @@ export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now }:
   return async function bearerAuthMiddleware(c, next) {
     const header = c.req.header('authorization') ?? '';
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!bearer) throw new ScimError('unauthorized', 'Missing bearer token');
+    if (!bearer) {
+      onRefused();
+      throw new ScimError('unauthorized', 'Missing bearer token');
+    }
     const hash = Buffer.from(sha256Hex(bearer[1]), 'hex');
     const caller = match(hash, configured) ?? match(hash, await storedCandidates());
-    if (!caller) throw new ScimError('unauthorized', 'Invalid bearer token');
+    if (!caller) {
+      onRefused();
+      throw new ScimError('unauthorized', 'Invalid bearer token');
+    }
     c.set('tokenName', caller.name);
     await next();
   };

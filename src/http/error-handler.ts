@@ -20,12 +20,20 @@ const TARGET_TO_SCIM: Record<TargetErrorCode, ScimErrorCode> = {
   bad_gateway: 'badGateway',
 };
 
+/** What the IdP is told when the BI tool fails: never its hosts, routes or internal messages (those are logged). */
+const GATEWAY_DETAIL: Partial<Record<TargetErrorCode, string>> = {
+  auth: "The BI tool refused bi-scim's own credentials; the operator should run `bi-scim check`",
+  unavailable: 'The BI tool is unavailable; try again',
+  timeout: 'The BI tool did not answer in time; try again',
+  bad_gateway: 'The BI tool failed to answer this request; try again',
+};
+
 export function toScimError(err: unknown): ScimError {
   if (err instanceof ScimError) return err;
   if (err instanceof TargetError) {
     const code = TARGET_TO_SCIM[err.code];
     const retryAfter = code === 'unavailable' ? 5 : undefined;
-    return new ScimError(code, `${code === 'badGateway' || code === 'unavailable' || code === 'gatewayTimeout' ? 'The BI tool failed: ' : ''}${err.message}`, { retryAfter, cause: err });
+    return new ScimError(code, GATEWAY_DETAIL[err.code] ?? err.message, { retryAfter, cause: err });
   }
   if (err instanceof StoreError) return new ScimError('unavailable', 'The bi-scim store is unavailable; try again', { retryAfter: 5, cause: err });
   return new ScimError('internal', 'Internal error', { cause: err });
@@ -34,6 +42,9 @@ export function toScimError(err: unknown): ScimError {
 export function renderError(c: Context, error: ScimError): Response {
   if (error.retryAfter !== undefined) c.header('Retry-After', String(error.retryAfter));
   if (error.status === 401) c.header('WWW-Authenticate', 'Bearer realm="bi-scim"');
+  if (error.allow) c.header('Allow', error.allow.join(', '));
+  // The unread rest of an oversized body would be taken for the next request on this connection: close it.
+  if (error.status === 413) c.header('Connection', 'close');
   return scimJson(c, error.toJSON(), error.status as ContentfulStatusCode);
 }
 

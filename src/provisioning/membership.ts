@@ -1,6 +1,7 @@
 // Group membership as deltas against the BI tool's current state (design §2.6), from PATCH operations or full lists.
 import type { DirectoryGroup } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
+import { LIMITS } from '../scim/limits.ts';
 import type { FilterNode } from '../scim/ast.ts';
 import { matchesFilter } from '../scim/filter.ts';
 import { parseAttributePath } from '../scim/grammar.ts';
@@ -15,9 +16,11 @@ export interface MemberDelta {
   remove: string[];
 }
 
+/** The ids a members value names, each once, in order. */
 export function memberIds(members: unknown): string[] {
   if (!Array.isArray(members)) return [];
-  return members.map((m) => (m && typeof m === 'object' ? (m as { value?: unknown }).value : m)).filter((v): v is string => typeof v === 'string' && v !== '');
+  const ids = members.map((m) => (m && typeof m === 'object' ? (m as { value?: unknown }).value : m)).filter((v): v is string => typeof v === 'string' && v !== '');
+  return [...new Set(ids)];
 }
 
 /** `value eq "x"` joined by `or`: the ids it names without reading the group (Okta and Entra send exactly this). */
@@ -77,6 +80,8 @@ export function splitMemberOperations(operations: PatchOperation[]): { memberSte
     const rest = Object.fromEntries(Object.entries(value).filter(([k]) => k !== membersKey));
     if (Object.keys(rest).length > 0) otherOperations.push({ ...operation, value: rest });
   }
+  const named = memberSteps.reduce((sum, step) => sum + ('ids' in step ? step.ids.length : 0), 0);
+  if (named > LIMITS.maxMembers) throw new ScimError('payloadTooLarge', `One request may name at most ${LIMITS.maxMembers} members`);
   return { memberSteps, otherOperations };
 }
 

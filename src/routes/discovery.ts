@@ -4,7 +4,7 @@ import { ScimError } from '../scim/errors.ts';
 import { resourceTypes, schemas, serviceProviderConfig } from '../scim/discovery.ts';
 import { listResponse } from '../scim/list.ts';
 import { scimJson } from '../http/scim-json.ts';
-import { requestContext, type AppEnv, type RouteOptions } from './context.ts';
+import { methodNotAllowed, requestContext, type AppEnv, type RouteOptions } from './context.ts';
 
 export function discoveryRoutes(options: RouteOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -26,10 +26,7 @@ export function discoveryRoutes(options: RouteOptions): Hono<AppEnv> {
     return scimJson(c, listResponse(docs, docs.length, 1));
   });
   app.get('/Schemas/:id', (c) => scimJson(c, byId(schemas(base(c)), c.req.param('id'), 'Schema')));
-  for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) {
-    app.all(path, () => {
-      throw new ScimError('methodNotAllowed', 'Discovery endpoints are read-only');
-    });
-  }
+  // Discovery endpoints are read-only.
+  for (const path of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/:id', '/Schemas', '/Schemas/:id']) app.all(path, methodNotAllowed(['GET']));
   return app;
 }

@@ -1,5 +1,6 @@
 // Attribute projection (RFC 7644 §3.4.2.5, §3.9) and sorting (RFC 7644 §3.4.2.3) of SCIM JSON resources.
 import { ScimError } from './errors.ts';
+import { LIMITS } from './limits.ts';
 import { toComparable, type Comparable } from './filter.ts';
 import { formatPath, type AttributePath } from './ast.ts';
 import { parseAttributePath } from './grammar.ts';
@@ -11,7 +12,14 @@ const ALWAYS_RETURNED = new Set(['id', 'schemas']);
 
 /** The comma-separated `attributes` / `excludedAttributes` query parameter. */
 export function parseAttributeList(query: string | undefined): string[] {
-  return (query ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  return checkAttributeNames((query ?? '').split(','));
+}
+
+/** Trimmed, non-empty names, at most LIMITS.maxAttributeNames of them. */
+export function checkAttributeNames(names: unknown[]): string[] {
+  const list = names.map((name) => String(name).trim()).filter((name) => name !== '');
+  if (list.length > LIMITS.maxAttributeNames) throw new ScimError('invalidValue', `At most ${LIMITS.maxAttributeNames} attribute names may be listed`);
+  return list;
 }
 
 /** Chosen attributes as a tree of lower-case names; `true` stands for a whole value. */

@@ -1,4 +1,5 @@
 // Discovery documents (RFC 7644 §4, RFC 7643 §5–§7), built from the same schema table that checks input.
+import { DISCOVERY_SCHEMAS } from './discovery-schemas.ts';
 import { MAX_COUNT } from './list.ts';
 import { RESOURCE_SCHEMAS, type SchemaDef } from './schemas.ts';
 import { URN } from './urns.ts';
@@ -47,8 +48,8 @@ function schemaDocument(base: string, schema: SchemaDef): Record<string, unknown
   return { schemas: [URN.schema], ...schema, meta: meta(base, 'Schema', `/Schemas/${schema.id}`) };
 }
 
-/** Every schema advertised: the core User and Group, the enterprise extension; each attribute is one bi-scim stores. */
+/** Every schema advertised: core User and Group and the enterprise extension (each attribute one bi-scim stores), and discovery's own. */
 export function schemas(base: string): Record<string, unknown>[] {
-  const all = [RESOURCE_SCHEMAS.User.core, ...RESOURCE_SCHEMAS.User.extensions, RESOURCE_SCHEMAS.Group.core];
+  const all = [RESOURCE_SCHEMAS.User.core, ...RESOURCE_SCHEMAS.User.extensions, RESOURCE_SCHEMAS.Group.core, ...DISCOVERY_SCHEMAS];
   return all.map((s) => schemaDocument(base, s));
 }

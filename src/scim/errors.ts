@@ -45,14 +45,17 @@ export class ScimError extends Error {
   readonly scimType: string | undefined;
   /** Seconds the client should wait (429, 503). */
   readonly retryAfter: number | undefined;
+  /** The methods a 405's resource does allow (RFC 9110 §15.5.6 requires them in `Allow`). */
+  readonly allow: string[] | undefined;
 
-  constructor(code: ScimErrorCode, detail: string, options?: { retryAfter?: number; cause?: unknown }) {
+  constructor(code: ScimErrorCode, detail: string, options?: { retryAfter?: number; allow?: string[]; cause?: unknown }) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ScimError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.scimType = ERRORS[code].scimType;
     this.retryAfter = options?.retryAfter;
+    this.allow = options?.allow;
   }
 
   toJSON(): ScimErrorBody {

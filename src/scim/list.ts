@@ -1,6 +1,7 @@
 // List and search parameters (RFC 7644 §3.4.2, §3.4.3) and the ListResponse envelope.
 import { ScimError } from './errors.ts';
 import type { FilterNode } from './ast.ts';
+import { checkAttributeNames } from './attributes.ts';
 import { parseFilter } from './grammar.ts';
 import { URN } from './urns.ts';
 
@@ -38,8 +39,7 @@ function toInteger(name: string, value: unknown, fallback: number): number {
 
 function toList(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  const items = Array.isArray(value) ? value : String(value).split(',');
-  return items.map((s) => String(s).trim()).filter((s) => s !== '');
+  return checkAttributeNames(Array.isArray(value) ? value : String(value).split(','));
 }
 
 export function parseListQuery(params: ListParams): ListQuery {

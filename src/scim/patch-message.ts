@@ -1,6 +1,7 @@
 // PatchOp messages (RFC 7644 §3.5.2): what a PATCH body must look like, parsed into operations before anything applies.
 import { ScimError } from './errors.ts';
 import { parseAttributePath } from './grammar.ts';
+import { LIMITS } from './limits.ts';
 import { findKey, isObject, memberOf } from './path.ts';
 import { URN } from './urns.ts';
 
@@ -14,6 +15,7 @@ export interface PatchOperation {
 }
 
 const OP_NAMES: readonly string[] = ['add', 'replace', 'remove'] satisfies PatchOpName[];
+
 function parseOperation(raw: unknown, index: number): PatchOperation {
   const where = `Operations[${index}]`;
   if (!isObject(raw)) throw new ScimError('invalidSyntax', `${where} must be an object`);
@@ -29,6 +31,7 @@ function parseOperation(raw: unknown, index: number): PatchOperation {
   if (op !== 'remove' && !hasValue) throw new ScimError('invalidValue', `${where} (${op}) needs a "value"`);
   if (op === 'remove' && path === undefined) throw new ScimError('noTarget', `${where}: remove needs a "path" (RFC 7644 §3.5.2.2)`);
   if (path === undefined && !isObject(value)) throw new ScimError('invalidValue', `${where}: without a "path" the value must be an object of attributes`);
+  if (Array.isArray(value) && value.length > LIMITS.maxMembers) throw new ScimError('payloadTooLarge', `${where} has more than ${LIMITS.maxMembers} values`);
   return { op: op as PatchOpName, ...(path === undefined ? {} : { path }), ...(hasValue ? { value } : {}) };
 }
 
@@ -41,5 +44,6 @@ export function parsePatch(body: unknown): PatchOperation[] {
   }
   const operations = memberOf(body, 'Operations');
   if (!Array.isArray(operations)) throw new ScimError('invalidSyntax', 'A PATCH body needs an "Operations" array');
+  if (operations.length > LIMITS.maxOperations) throw new ScimError('payloadTooLarge', `A PATCH may carry at most ${LIMITS.maxOperations} operations`);
   return operations.map(parseOperation);
 }

@@ -139,14 +139,17 @@ function keepOnePrimary(elements: unknown[], written: unknown[]): void {
   for (const e of elements) if (isPrimary(e) && !written.includes(e)) setMember(e, 'primary', false);
 }
 
-/** Multi-valued values are the same when their `value` sub-attributes are equal, else when deep-equal. */
-function sameElement(a: unknown, b: unknown): boolean {
-  const value = (x: unknown) => (isObject(x) ? memberOf(x, 'value') : undefined);
-  return value(a) !== undefined && value(b) !== undefined ? isDeepStrictEqual(value(a), value(b)) : isDeepStrictEqual(a, b);
+/** JSON with object keys sorted, so that equal values give equal text whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
 }
 
-function notIn(list: unknown[]) {
-  return (element: unknown) => !list.some((other) => sameElement(element, other));
+/** Multi-valued values are the same when their `value` sub-attributes are equal, else when deep-equal: one key says which. */
+function elementKey(element: unknown): string {
+  const value = isObject(element) ? memberOf(element, 'value') : undefined;
+  return value !== undefined ? `value:${canonicalJson(value)}` : `whole:${canonicalJson(element)}`;
 }
 
 /**
@@ -191,11 +194,17 @@ function applyToAttribute(target: Target, op: PatchOpName, value: unknown): void
     const values = value === null || value === undefined ? [] : [value].flat();
     // Entra's default dialect removes members by listing them in the value of a plain `members` path.
     if (op === 'remove') {
-      setElements(target, values.length === 0 ? [] : elements.filter(notIn(values)));
+      const removed = new Set(values.map(elementKey));
+      setElements(target, values.length === 0 ? [] : elements.filter((e) => !removed.has(elementKey(e))));
       return;
     }
     // add appends what is not there yet; replace sets the whole list (RFC 7644 §3.5.2.1, §3.5.2.3).
-    const added = op === 'add' ? values.filter((v, i) => notIn([...elements, ...values.slice(0, i)])(v)) : values;
+    const present = new Set(elements.map(elementKey));
+    const isNew = (v: unknown) => {
+      const key = elementKey(v);
+      return !present.has(key) && Boolean(present.add(key));
+    };
+    const added = op === 'add' ? values.filter(isNew) : values;
     setElements(target, op === 'add' ? [...elements, ...added] : values);
     keepOnePrimary(elementsOf(target), added);
     return;

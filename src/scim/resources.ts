@@ -1,6 +1,7 @@
 // SCIM User and Group documents: input checked against the schema table, output rendered with meta (RFC 7643 §3.1).
 import { createHash } from 'node:crypto';
 import { ScimError } from './errors.ts';
+import { LIMITS } from './limits.ts';
 import { RESOURCE_SCHEMAS, type AttributeDef } from './schemas.ts';
 
 export type ScimKind = 'User' | 'Group';
@@ -45,6 +46,8 @@ function checkValue(def: AttributeDef, value: unknown, path: string): unknown {
 function checkAttribute(def: AttributeDef, value: unknown, path: string): unknown {
   if (!def.multiValued) return checkValue(def, value, path);
   const items = Array.isArray(value) ? value : [value];
+  const limit = def.name === 'members' ? LIMITS.maxMembers : LIMITS.maxValues;
+  if (items.length > limit) throw new ScimError('payloadTooLarge', `Attribute "${path}" may hold at most ${limit} values`);
   return items.filter((item) => item !== null).map((item, i) => checkValue(def, item, `${path}[${i}]`));
 }
 

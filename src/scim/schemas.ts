@@ -27,7 +27,7 @@ export interface SchemaDef {
 
 type Extra = Partial<Omit<AttributeDef, 'name' | 'type' | 'description'>>;
 
-function attr(name: string, type: AttributeType, description: string, extra: Extra = {}): AttributeDef {
+export function attr(name: string, type: AttributeType, description: string, extra: Extra = {}): AttributeDef {
   return {
     name,
     type,
@@ -78,7 +78,8 @@ function memberRef(name: string, description: string, mutability: AttributeDef['
 export const USER_SCHEMA: SchemaDef = {
   id: URN.user,
   name: 'User',
-  description: 'A person in the BI tool',
+  // RFC 7643 §8.7.1's wording; Microsoft's SCIM validator compares it.
+  description: 'User Account',
   attributes: [
     str('userName', 'Unique login name; matched case-insensitively, returned as sent.', { required: true, uniqueness: 'server' }),
     attr('name', 'complex', 'The components of the person\'s name.', {

@@ -39,12 +39,13 @@ describe('/ServiceProviderConfig', () => {
 });
 
 describe('/Schemas', () => {
-  it('lists the User, enterprise User and Group schemas in a ListResponse', async () => {
+  it('lists the User, enterprise User and Group schemas and discovery\'s own three in a ListResponse', async () => {
     const answer = await t.request('GET', '/Schemas');
     expect(answer.status).toBe(200);
     expect(answer.body.schemas).toEqual([URN.listResponse]);
-    expect(answer.body.Resources.map((s: { id: string }) => s.id).sort()).toEqual([URN.group, URN.user, URN.enterprise].sort());
-    expect(answer.body.totalResults).toBe(3);
+    const own = ['ServiceProviderConfig', 'ResourceType', 'Schema'].map((name) => `urn:ietf:params:scim:schemas:core:2.0:${name}`);
+    expect(answer.body.Resources.map((s: { id: string }) => s.id).sort()).toEqual([URN.group, URN.user, URN.enterprise, ...own].sort());
+    expect(answer.body.totalResults).toBe(6);
   });
 
   it('describes userName as required and case-insensitive, and groups as read-only', async () => {
@@ -78,12 +79,17 @@ describe('/ResourceTypes', () => {
 });
 
 describe('absolute locations', () => {
-  it('builds meta.location from X-Forwarded-Proto and X-Forwarded-Host behind a proxy', async () => {
-    const id = await createUser(t, 'proxied@example.com');
-    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'scim.example.org' };
-    const user = await t.request('GET', `/Users/${id}`, undefined, headers);
-    expect(user.body.meta.location).toBe(`https://scim.example.org/scim/v2/Users/${id}`);
-    const config = await t.request('GET', '/ServiceProviderConfig', undefined, headers);
-    expect(config.body.meta.location).toBe('https://scim.example.org/scim/v2/ServiceProviderConfig');
+  it('builds meta.location from X-Forwarded-Proto and X-Forwarded-Host behind a trusted proxy', async () => {
+    const proxied = await buildTestApp({ trustProxy: true });
+    try {
+      const id = await createUser(proxied, 'proxied@example.com');
+      const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'scim.example.org' };
+      const user = await proxied.request('GET', `/Users/${id}`, undefined, headers);
+      expect(user.body.meta.location).toBe(`https://scim.example.org/scim/v2/Users/${id}`);
+      const config = await proxied.request('GET', '/ServiceProviderConfig', undefined, headers);
+      expect(config.body.meta.location).toBe('https://scim.example.org/scim/v2/ServiceProviderConfig');
+    } finally {
+      await proxied.close();
+    }
   });
 });

@@ -24,6 +24,10 @@ export interface TestAppOptions {
   /** 0 (default) turns the limit off. */
   rateLimitRps?: number;
   maxBodyBytes?: number;
+  /** Believe X-Forwarded-Proto/-Host (BI_SCIM_TRUST_PROXY). */
+  trustProxy?: boolean;
+  /** BI_SCIM_PUBLIC_URL. */
+  publicUrl?: string;
   /** How long the Metabase adapter waits for an answer (default 5 s). */
   biTimeoutMs?: number;
   /** Log in to Metabase with the double's admin email and password (or these) instead of the API key. */
@@ -86,6 +90,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     tokens: parseConfiguredTokens(tokens.join(','), 'env'),
     maxBodyBytes: options.maxBodyBytes ?? 1_048_576,
     rateLimitRps: options.rateLimitRps ?? 0,
+    trustProxy: options.trustProxy,
+    publicUrl: options.publicUrl,
   });
 
   async function request(method: string, path: string, body?: unknown, headers: RequestHeaders = {}): Promise<ScimAnswer> {

@@ -36,7 +36,8 @@ export async function startSidecarProcess(env: Record<string, string>, command: 
   const basePath = env.BI_SCIM_BASE_PATH ?? '/scim/v2';
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort), BI_SCIM_LOG_LEVEL: 'info', ...env },
+    // No grace period by default: a test's sidecar has no load balancer to wait for.
+    env: { PATH: process.env.PATH, BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort), BI_SCIM_LOG_LEVEL: 'info', BI_SCIM_SHUTDOWN_GRACE_SECONDS: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

@@ -1,7 +1,6 @@
 // The Metabase Target: /api/user and /api/permissions/* of an unmodified open-source Metabase.
 import { randomUUID } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
-import { mapWithConcurrency } from '../concurrency.ts';
 import { ApiClient, isNumericId } from '../api-client.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
 import { TargetError, type Target } from '../target.ts';
@@ -164,15 +163,22 @@ export class MetabaseTarget implements Target {
     return page.data.map((u) => String(u.id));
   }
 
-  /** A duplicate membership insert is a 500 in Metabase, so each person's groups are checked first. */
-  /** Everyone's groups are read first: a duplicate insert is a 500 in Metabase, and an unknown id must change nothing. */
+  /**
+   * Everyone's groups are read first: a duplicate insert is a 500 in Metabase, and an unknown id must change nothing.
+   * The reads stop at the first batch holding an unknown id, so a list of made-up ids costs a few calls, not one each.
+   */
   async addMembers(groupId: string, userIds: string[]): Promise<void> {
-    const users = await mapWithConcurrency(userIds, BI_CONCURRENCY, (id) => this.getUser(id));
-    const unknown = userIds.filter((_, i) => !users[i]);
-    if (unknown.length > 0) throw new TargetError('not_found', `Metabase users ${unknown.join(', ')} not found`, 404);
+    const users: DirectoryUser[] = [];
+    for (let start = 0; start < userIds.length; start += BI_CONCURRENCY) {
+      const batch = userIds.slice(start, start + BI_CONCURRENCY);
+      const found = await Promise.all(batch.map((id) => this.getUser(id)));
+      const unknown = batch.filter((_, i) => !found[i]);
+      if (unknown.length > 0) throw new TargetError('not_found', `Metabase users ${unknown.join(', ')} not found`, 404);
+      users.push(...(found as DirectoryUser[]));
+    }
     for (const user of users) {
-      if (user!.groupIds.includes(groupId)) continue;
-      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user!.id) } });
+      if (user.groupIds.includes(groupId)) continue;
+      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user.id) } });
     }
   }
 
