@@ -29,6 +29,7 @@ export const fileSchema = z
   .object({
     groupMappings: z.array(groupMapping).default([]),
     protectedUsers: z.array(z.string().min(1)).default([]),
+    allowAdminEmailChange: z.boolean().default(false),
     superset: z
       .object({
         usernameTemplate: z.string().min(1).default('{userName}'),

@@ -68,6 +68,7 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
       options: {
         groupMappings: config.groupMappings,
         protectedUsers: config.protectedUsers,
+        allowAdminEmailChange: config.allowAdminEmailChange,
         usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
         hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
       },

@@ -11,8 +11,10 @@ import type { Target } from '../targets/target.ts';
 export interface ProvisioningOptions {
   /** IdP group name → existing BI group/role name (config `groupMappings`). */
   groupMappings: Array<{ idpGroup: string; target: string }>;
-  /** Break-glass people (emails or BI usernames) that SCIM may never deactivate, delete or demote. */
+  /** Break-glass people (`id:<bi id>`, emails or BI usernames) that SCIM may never deactivate, delete or demote. */
   protectedUsers: string[];
+  /** Lets SCIM change the login email of administrators and protected people (config `allowAdminEmailChange`). */
+  allowAdminEmailChange?: boolean;
   /** How the BI login name is computed from a SCIM User (Superset), e.g. `{userName}`; null for Metabase. */
   usernameTemplate: string | null;
   /** DELETE /Users removes the person from the BI tool instead of deactivating (Superset, opt-in). */
@@ -37,6 +39,8 @@ export interface Provisioning extends Required<ProvisioningDeps> {
   cache: {
     serviceAccount: PromiseCache<'self', ServiceAccount>;
     groups: PromiseCache<'all', DirectoryGroup[]>;
+    /** BI ids of the configured break-glass people, resolved once. */
+    protectedIds: PromiseCache<'self', Set<string>>;
   };
 }
 
@@ -44,7 +48,7 @@ export function createProvisioning({ now = Date.now, ...deps }: ProvisioningDeps
   return {
     ...deps,
     now,
-    cache: { serviceAccount: new PromiseCache({ now }), groups: new PromiseCache({ ttlMs: GROUP_LIST_TTL_MS, now }) },
+    cache: { serviceAccount: new PromiseCache({ now }), groups: new PromiseCache({ ttlMs: GROUP_LIST_TTL_MS, now }), protectedIds: new PromiseCache({ now }) },
   };
 }
 

@@ -25,8 +25,16 @@ export async function findGroup(p: Provisioning, id: string): Promise<DirectoryG
   return (await cachedGroupList(p)).find((g) => g.id === id) ?? null;
 }
 
+/** The BI group (Metabase group, Superset group or role) holding the people an IdP DELETEd (tombstones.ts). */
+export const TOMBSTONE_GROUP = 'SCIM deleted accounts';
+
+export function isTombstoneGroup(group: DirectoryGroup): boolean {
+  return group.name.toLowerCase() === TOMBSTONE_GROUP.toLowerCase();
+}
+
 /** A BI group is visible to SCIM when bi-scim manages it (a live record, mapped ones included) or it is not hidden. */
 export function isVisible(group: DirectoryGroup, record: StoredResource | undefined | null): boolean {
+  if (isTombstoneGroup(group)) return false;
   return record ? !record.deleted : !group.hidden;
 }
 

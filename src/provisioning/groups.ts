@@ -11,6 +11,7 @@ import type { StoredResource } from '../store/mapping-store.ts';
 import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations, toMemberDelta } from './membership.ts';
+import { guardLastAdmin } from './protection.ts';
 
 interface LoadedGroup {
   group: DirectoryGroup;
@@ -165,7 +166,11 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
 export async function deleteGroup(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
   await withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
-    if (!loaded.record?.mappedTo) await p.target.deleteGroup(id);
+    const remove = () => p.target.deleteGroup(id);
+    // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
+    const request = { action: 'group.delete', resource: { type: 'Group' as const, id } };
+    const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
+    if (!loaded.record?.mappedTo) await (mayStripAdmins ? guardLastAdmin(p, ctx, request, (_, via) => via === id, remove) : remove());
     await p.store.remove('Group', id);
     forgetGroupList(p);
     await audit(p, ctx, { action: loaded.record?.mappedTo ? 'unlink' : 'delete', resourceType: 'Group', resourceId: id, outcome: 'success' });

@@ -7,7 +7,8 @@ import { matchesFilter } from '../scim/filter.ts';
 import { parseAttributePath } from '../scim/grammar.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { TargetError } from '../targets/target.ts';
-import { audit, serviceAccountOf, type Provisioning, type RequestContext } from './context.ts';
+import { audit, type Provisioning, type RequestContext } from './context.ts';
+import { guardLastAdmin, protectionOf } from './protection.ts';
 
 export interface MemberDelta {
   /** The complete new member list (PUT, `replace members`, `remove members`); null leaves the others alone. */
@@ -109,45 +110,43 @@ export async function toMemberDelta(steps: MemberStep[], loadCurrent: () => Prom
   return { replaceWith: replaceWith && [...replaceWith], add: [...add], remove: [...remove] };
 }
 
-/** People SCIM may never take out of an admin group: the service account and configured break-glass people. */
-async function protectedMemberIds(p: Provisioning, candidates: string[]): Promise<Set<string>> {
-  const account = await serviceAccountOf(p);
-  const names = new Set(p.options.protectedUsers.map((n) => n.toLowerCase()));
-  const ids = new Set<string>(account.userId ? [account.userId] : []);
-  if (names.size === 0) return ids;
-  for (const id of candidates) {
-    const user = await p.target.getUser(id);
-    if (user && [user.email, user.username].some((n) => n && names.has(n.toLowerCase()))) ids.add(id);
-  }
-  return ids;
-}
-
 /** Applies a delta under the caller's group lock; returns the resulting member list when it was computed. */
 export async function applyMembership(p: Provisioning, ctx: RequestContext, group: DirectoryGroup, delta: MemberDelta): Promise<string[] | null> {
   let add = delta.add;
   let remove = delta.remove;
   let result: string[] | null = null;
   if (delta.replaceWith) {
-    const current = await p.target.listMembers(group.id);
-    const desired = new Set([...delta.replaceWith, ...delta.add].filter((id) => !delta.remove.includes(id)));
-    add = [...desired].filter((id) => !current.includes(id));
-    remove = current.filter((id) => !desired.has(id));
+    const current = new Set(await p.target.listMembers(group.id));
+    const removed = new Set(delta.remove);
+    const desired = new Set([...delta.replaceWith, ...delta.add].filter((id) => !removed.has(id)));
+    add = [...desired].filter((id) => !current.has(id));
+    remove = [...current].filter((id) => !desired.has(id));
     result = [...desired];
   }
   if (group.isAdmin && remove.length > 0) {
-    const guarded = await protectedMemberIds(p, remove);
-    const refused = remove.filter((id) => guarded.has(id));
+    const refused = (await Promise.all(remove.map(async (id) => ((await protectionOf(p, id)) ? id : null)))).filter((id) => id !== null);
     if (refused.length > 0) {
-      await audit(p, ctx, { action: 'remove-member', resourceType: 'Group', resourceId: group.id, outcome: 'refused', detail: `protected: ${refused.join(', ')}` });
+      await audit(p, ctx, { action: 'member.remove', resourceType: 'Group', resourceId: group.id, outcome: 'refused', detail: `protected: ${refused.join(', ')}` });
       // An explicit removal is refused; a full list that merely omits them keeps them (design §2.5).
       if (!delta.replaceWith) throw new ScimError('protectedPrincipal', `Users ${refused.join(', ')} are protected and stay in Group ${group.id}`);
-      remove = remove.filter((id) => !guarded.has(id));
+      remove = remove.filter((id) => !refused.includes(id));
       result = [...(result ?? []), ...refused];
     }
   }
-  try {
+  const leaving = new Set(remove);
+  const write = async () => {
     if (remove.length > 0) await p.target.removeMembers(group.id, remove);
     if (add.length > 0) await p.target.addMembers(group.id, add);
+  };
+  // The cached group may not know of Admin granted a moment ago where that can happen by hand.
+  const mayStripAdmins = remove.length > 0 && (group.isAdmin || !p.target.adminGroupsAreFixed);
+  try {
+    if (mayStripAdmins) {
+      const request = { action: 'member.remove', resource: { type: 'Group' as const, id: group.id } };
+      await guardLastAdmin(p, ctx, request, (userId, via) => via === group.id && leaving.has(userId), write);
+    } else {
+      await write();
+    }
   } catch (err) {
     if (err instanceof TargetError && err.code === 'not_found') throw new ScimError('invalidValue', `Unknown member: ${err.message}`, { cause: err });
     throw err;

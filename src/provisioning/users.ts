@@ -9,27 +9,26 @@ import type { PatchOperation } from '../scim/patch-message.ts';
 import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { TargetError } from '../targets/target.ts';
-import { audit, isoNow, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { guardLastAdmin, refuseIfProtected } from './protection.ts';
+import { isTombstoned, retire } from './tombstones.ts';
 import { attributesOf, renderUser, toDirectoryInput } from './user-docs.ts';
+import { writeUser, type Loaded } from './user-writes.ts';
 
 /** Filters that cannot be pushed down are evaluated over at most this many people. */
 const MAX_SCAN = 50_000;
 const SCAN_PAGE = 500;
 
-interface Loaded {
-  user: DirectoryUser;
-  record: StoredResource | null;
-}
-
 async function load(p: Provisioning, id: string): Promise<Loaded> {
   const [user, record] = await Promise.all([p.target.getUser(id), p.store.get('User', id)]);
-  if (!user || record?.deleted) throw new ScimError('notFound', `User ${id} not found`);
+  if (!user || (await isTombstoned(p, user, record))) throw new ScimError('notFound', `User ${id} not found`);
   return { user, record };
 }
 
 async function renderMany(p: Provisioning, ctx: RequestContext, users: DirectoryUser[]): Promise<ScimDoc[]> {
   const records = await p.store.getMany('User', users.map((u) => u.id));
-  const live = users.filter((u) => !records.get(u.id)?.deleted);
+  const tombstoned = await Promise.all(users.map((u) => isTombstoned(p, u, records.get(u.id))));
+  const live = users.filter((_, i) => !tombstoned[i]);
   return Promise.all(live.map((u) => renderUser(p, ctx, u, records.get(u.id))));
 }
 
@@ -86,17 +85,6 @@ export async function getUser(p: Provisioning, ctx: RequestContext, id: string):
   return renderUser(p, ctx, user, record);
 }
 
-/** The service account, configured break-glass people and (BI-enforced) the last admin stay active. */
-async function refuseIfProtected(p: Provisioning, ctx: RequestContext, user: DirectoryUser, action: string): Promise<void> {
-  const account = await serviceAccountOf(p);
-  const names = [user.email, user.username].filter((n): n is string => !!n).map((n) => n.toLowerCase());
-  const breakGlass = p.options.protectedUsers.some((n) => names.includes(n.toLowerCase()));
-  if (account.userId !== user.id && !breakGlass) return;
-  const why = breakGlass ? 'a protected break-glass account' : "bi-scim's own service account";
-  await audit(p, ctx, { action, resourceType: 'User', resourceId: user.id, outcome: 'refused', detail: why });
-  throw new ScimError('protectedPrincipal', `User ${user.id} is ${why} and cannot be deactivated or deleted via SCIM`);
-}
-
 async function checkUserNameFree(p: Provisioning, userName: string, ownId: string | null): Promise<void> {
   const holder = await p.store.findId('User', 'userName', userName);
   if (holder && holder !== ownId && (await p.target.getUser(holder)) && !(await p.store.get('User', holder))?.deleted) {
@@ -104,74 +92,15 @@ async function checkUserNameFree(p: Provisioning, userName: string, ownId: strin
   }
 }
 
-/** What to ask the BI tool for to put a person back as they were. */
-function inputOf(user: DirectoryUser): DirectoryUserInput {
-  return { email: user.email, username: user.username, givenName: user.givenName, familyName: user.familyName, locale: user.locale };
-}
-
 /**
- * Brings the BI tool to `active` and `input`, one step at a time. If a step fails, the steps already taken are
- * undone (best effort, newest first), so a failed request leaves the person as it found them.
+ * A POST naming someone the BI tool already has: revive them if bi-scim DELETEd or deactivated them (design §2.3),
+ * active unless the body says otherwise, else 409.
  */
-async function applyToTarget(p: Provisioning, loaded: DirectoryUser, active: boolean, input: DirectoryUserInput): Promise<DirectoryUser> {
-  let user = loaded;
-  const undo: Array<() => Promise<unknown>> = [];
-  try {
-    if (active && !user.active) {
-      await p.target.setUserActive(user.id, true, user);
-      undo.push(() => p.target.setUserActive(loaded.id, false));
-      user = { ...user, active: true };
-    }
-    if (user.active) {
-      const before = user;
-      const after = await p.target.updateUser(user, input);
-      if (after !== before) undo.push(() => p.target.updateUser(after, inputOf(before)));
-      user = after;
-    }
-    if (!active && user.active) {
-      await p.target.setUserActive(user.id, false);
-      user = { ...user, active: false };
-    }
-  } catch (err) {
-    for (const step of undo.reverse()) {
-      await step().catch((undoErr: unknown) => p.logger.error({ err: undoErr, userId: loaded.id }, 'could not undo a partial change'));
-    }
-    throw err;
-  }
-  return user;
-}
-
-/**
- * Makes the BI tool hold `doc` and stores it. Inactive people cannot be edited in Metabase, so their changes
- * wait in the store and are written when they are reactivated (design §2.3: reactivation is in place).
- */
-async function write(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, action: string): Promise<ScimDoc> {
-  const active = typeof doc.active === 'boolean' ? doc.active : loaded.user.active;
-  if (!active && loaded.user.active) await refuseIfProtected(p, ctx, loaded.user, action);
-  let user: DirectoryUser;
-  try {
-    user = await applyToTarget(p, loaded.user, active, toDirectoryInput(p, doc));
-  } catch (err) {
-    if (err instanceof TargetError && err.code === 'protected') {
-      await audit(p, ctx, { action, resourceType: 'User', resourceId: loaded.user.id, outcome: 'refused', detail: err.message });
-    }
-    throw err;
-  }
-  const now = isoNow(p);
-  const { id } = loaded.user;
-  const record: StoredResource = { id, kind: 'User', attributes: { ...doc, active }, created: loaded.record?.created ?? loaded.user.created ?? now, lastModified: now };
-  await p.store.put(record);
-  await audit(p, ctx, { action, resourceType: 'User', resourceId: id, outcome: 'success' });
-  // Reactivation keeps every membership (the Metabase adapter restores the Administrators one it drops).
-  return renderUser(p, ctx, user, record);
-}
-
-/** A POST naming someone the BI tool already has: revive them if bi-scim DELETEd or deactivated them (design §2.3), else 409. */
 async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: DirectoryUser, doc: ScimDoc): Promise<ScimDoc> {
   const record = await p.store.get('User', existing.id);
-  const revivable = record?.deleted || (record && !existing.active);
+  const revivable = (record && !existing.active) || (await isTombstoned(p, existing, record));
   if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${String(doc.userName)}"`);
-  return write(p, ctx, { user: existing, record: { ...record, deleted: false } }, doc, 'revive');
+  return writeUser(p, ctx, { user: existing, record }, { active: true, ...doc }, { reviving: true });
 }
 
 /**
@@ -196,7 +125,7 @@ export async function createUser(p: Provisioning, ctx: RequestContext, body: unk
       return reviveOrRefuse(p, ctx, existing, doc);
     }
     try {
-      return await write(p, ctx, { user, record: null }, doc, 'create');
+      return await writeUser(p, ctx, { user, record: null }, doc, { creating: true });
     } catch (err) {
       // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
       const now = isoNow(p);
@@ -211,7 +140,7 @@ export async function replaceUser(p: Provisioning, ctx: RequestContext, id: stri
   return withResourceLock(p, `user:id:${id}`, async () => {
     const loaded = await load(p, id);
     await checkUserNameFree(p, doc.userName as string, id);
-    return write(p, ctx, loaded, doc, 'replace');
+    return writeUser(p, ctx, loaded, doc);
   });
 }
 
@@ -220,13 +149,13 @@ export async function patchUser(p: Provisioning, ctx: RequestContext, id: string
     const loaded = await load(p, id);
     // `groups` and meta are read-only: the patch works on the attributes alone, and only the answer renders them.
     const current = attributesOf(loaded.user, loaded.record);
-    const { resource, changed } = applyPatch(current, operations);
-    if (!changed) return renderUser(p, ctx, loaded.user, loaded.record);
+    const { resource } = applyPatch(current, operations);
     // A person is active or deactivated in the BI tool; there is no third state to remove `active` into.
     if (typeof resource.active !== 'boolean') throw new ScimError('mutability', 'active cannot be removed; replace it with true or false');
     const doc = sanitizeResource('User', resource);
     if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
-    return write(p, ctx, loaded, doc, 'patch');
+    // Written even when the patch changes nothing: a retry must finish what an interrupted request began.
+    return writeUser(p, ctx, loaded, doc);
   });
 }
 
@@ -234,16 +163,20 @@ export async function patchUser(p: Provisioning, ctx: RequestContext, id: string
 export async function deleteUser(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
   await withResourceLock(p, `user:id:${id}`, async () => {
     const { user, record } = await load(p, id);
-    await refuseIfProtected(p, ctx, user, 'delete');
-    if (p.options.hardDelete) {
-      await p.target.deleteUser(id);
-      await p.store.remove('User', id);
-    } else {
-      if (user.active) await p.target.setUserActive(id, false);
+    const action = 'user.delete';
+    await refuseIfProtected(p, ctx, user, action);
+    const remove = async () => {
+      if (p.options.hardDelete) {
+        await p.target.deleteUser(id);
+        await p.store.remove('User', id);
+        return;
+      }
+      await retire(p, user);
       const now = isoNow(p);
-      const attributes = record?.attributes ?? attributesOf(user, null);
-      await p.store.put({ id, kind: 'User', attributes, created: record?.created ?? now, lastModified: now, deleted: true });
-    }
-    await audit(p, ctx, { action: 'delete', resourceType: 'User', resourceId: id, outcome: 'success' });
+      await p.store.put({ id, kind: 'User', attributes: record?.attributes ?? attributesOf(user, null), created: record?.created ?? now, lastModified: now, deleted: true });
+    };
+    if (user.active && user.isAdmin) await guardLastAdmin(p, ctx, { action, resource: { type: 'User', id } }, (admin) => admin === id, remove);
+    else await remove();
+    await audit(p, ctx, { action, resourceType: 'User', resourceId: id, outcome: 'success' });
   });
 }

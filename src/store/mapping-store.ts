@@ -13,6 +13,8 @@ export interface StoredResource {
   lastModified: string;
   /** A DELETEd user: answers 404, but a later POST of the same userName revives this id. */
   deleted?: boolean;
+  /** Groups the BI tool drops on reactivation (Metabase: Administrators), kept until they are given back. */
+  restoreGroups?: string[];
   /** A Group linked by a configured mapping to an existing BI group or role of this name: never renamed or deleted in the BI tool. */
   mappedTo?: string;
 }

@@ -35,6 +35,11 @@ export class TargetError extends Error {
 
 export interface Target {
   readonly kind: 'metabase' | 'superset';
+  /**
+   * Whether the groups that carry administrator rights are fixed (Metabase: Administrators only). Where they are not
+   * (Superset: Admin can be granted to any FAB group by hand at any time), a removal is checked against live state.
+   */
+  readonly adminGroupsAreFixed: boolean;
 
   /** Throws TargetError when the BI tool is unreachable or the credentials are refused. */
   checkHealth(): Promise<void>;
@@ -53,6 +58,15 @@ export interface Target {
   updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser>;
   /** Deactivates or reactivates in place; memberships are kept. `current`, when the caller has just read it, spares a read. */
   setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void>;
+  /** Ids of the groups the BI tool itself drops when it reactivates this inactive person (Metabase: Administrators). */
+  reactivationLosses(user: DirectoryUser): string[];
+  /** Removes every membership the BI tool lets go of; the ones it keeps for everyone stay (Metabase All Users, Superset's baseline role). */
+  clearMemberships(user: DirectoryUser): Promise<void>;
+  /**
+   * Active human administrators — API-key and internal accounts never count — each with the ids of the groups (or
+   * roles) that make them one, so a caller can tell what a change would take away.
+   */
+  activeAdmins(): Promise<Map<string, string[]>>;
   /** Hard delete; adapters that cannot throw TargetError('invalid'). */
   deleteUser(id: string): Promise<void>;
 

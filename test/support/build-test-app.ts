@@ -17,6 +17,10 @@ export const TEST_TOKEN = 'http-tier-token-0123456789';
 export const BASE_PATH = '/scim/v2';
 
 export interface TestAppOptions {
+  /** Another app's double (and store), to show what a second process or a lost store sees. */
+  double?: MetabaseDouble;
+  store?: MemoryStore;
+  allowAdminEmailChange?: boolean;
   groupMappings?: ProvisioningOptions['groupMappings'];
   protectedUsers?: string[];
   /** Accepted bearer tokens; the first one is sent by `request` unless a test overrides the header. */
@@ -55,7 +59,8 @@ export interface TestApp {
   token: string;
   /** `path` is relative to the SCIM base path (`/Users`); an object body is sent as JSON, a string as is. */
   request(method: string, path: string, body?: unknown, headers?: RequestHeaders): Promise<ScimAnswer>;
-  close(): Promise<void>;
+  /** Stops the adapter and the store, and the double unless it was passed in or `keepDouble`. */
+  close(options?: { keepDouble?: boolean }): Promise<void>;
 }
 
 function credentialsOf(double: MetabaseDouble, sessionLogin: TestAppOptions['sessionLogin']): MetabaseCredentials {
@@ -72,15 +77,15 @@ function parse(text: string): unknown {
 }
 
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const double = await startMetabaseDouble();
-  const store = new MemoryStore();
+  const double = options.double ?? (await startMetabaseDouble());
+  const store = options.store ?? new MemoryStore();
   const target = new MetabaseTarget({ url: double.url, credentials: credentialsOf(double, options.sessionLogin), timeoutMs: options.biTimeoutMs ?? 5_000 });
   const provisioning = createProvisioning({
     store,
     target,
     logger: pino({ level: 'silent' }),
     metrics: noMetrics,
-    options: { groupMappings: options.groupMappings ?? [], protectedUsers: options.protectedUsers ?? [], usernameTemplate: null, hardDelete: false },
+    options: { groupMappings: options.groupMappings ?? [], protectedUsers: options.protectedUsers ?? [], allowAdminEmailChange: options.allowAdminEmailChange, usernameTemplate: null, hardDelete: false },
   });
   const tokens = options.tokens ?? [TEST_TOKEN];
   const app = createApp({
@@ -111,10 +116,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     target,
     token: tokens[0],
     request,
-    close: async () => {
+    close: async ({ keepDouble = false } = {}) => {
       await target.close();
       await store.close();
-      await double.close();
+      if (!keepDouble && !options.double) await double.close();
     },
   };
 }

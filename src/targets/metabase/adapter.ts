@@ -31,6 +31,7 @@ const ALL_USERS_GROUP_ID = 1;
 
 export class MetabaseTarget implements Target {
   readonly kind = 'metabase';
+  readonly adminGroupsAreFixed = true;
   private readonly http: HttpClient;
   private readonly session: MetabaseSession;
   private readonly api: ApiClient;
@@ -94,7 +95,6 @@ export class MetabaseTarget implements Target {
     return toDirectoryUser(updated);
   }
 
-  /** Reactivation clears is_superuser and the Administrators membership, so an admin gets it back here. */
   async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {
     if (!active) {
       await this.api.must('DELETE', '/api/user/:id', { params: { id } });
@@ -104,7 +104,22 @@ export class MetabaseTarget implements Target {
     if (!before) throw new TargetError('not_found', `Metabase user ${id} not found`, 404);
     if (before.active) return;
     await this.api.must('PUT', '/api/user/:id/reactivate', { params: { id } });
-    if (before.groupIds.includes(ADMIN_GROUP_ID)) await this.addMembers(ADMIN_GROUP_ID, [id]);
+  }
+
+  /** Reactivation clears is_superuser and with it the Administrators membership (metabase-api.md §1.8). */
+  reactivationLosses(user: DirectoryUser): string[] {
+    return user.groupIds.includes(ADMIN_GROUP_ID) ? [ADMIN_GROUP_ID] : [];
+  }
+
+  /** Every group but All Users, which Metabase keeps for everyone. */
+  async clearMemberships(user: DirectoryUser): Promise<void> {
+    for (const groupId of user.groupIds) if (groupId !== String(ALL_USERS_GROUP_ID)) await this.removeMembers(groupId, [user.id]);
+  }
+
+  /** People in Administrators who are active; /api/user lists no API-key or internal user. */
+  async activeAdmins(): Promise<Map<string, string[]>> {
+    const page = await this.api.must<{ data: MetabaseUser[] }>('GET', '/api/user', { query: { status: 'active', group_id: ADMIN_GROUP_ID } });
+    return new Map(page.data.filter(isPerson).map((u) => [String(u.id), [ADMIN_GROUP_ID]]));
   }
 
   async deleteUser(): Promise<void> {

@@ -6,9 +6,9 @@ import { isNumericId } from '../api-client.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
 import { TargetError, type Target } from '../target.ts';
-import { AdminGuard } from './admins.ts';
+import { activeAdmins } from './admins.ts';
 import { MemberWriter } from './members.ts';
-import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, parseGroupRef } from './payloads.ts';
+import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, formatGroupRef, parseGroupRef } from './payloads.ts';
 import { toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
 import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetRef, SupersetUser } from './payloads.ts';
 import { SupersetApi, SupersetSession, type SessionOptions } from './session.ts';
@@ -30,6 +30,7 @@ const GROUP_COLUMNS = ['id', 'name', 'roles.id', 'roles.name'];
 
 export class SupersetTarget implements Target {
   readonly kind = 'superset';
+  readonly adminGroupsAreFixed = false;
   private readonly http: HttpClient;
   private readonly session: SupersetSession;
   private readonly api: SupersetApi;
@@ -37,7 +38,6 @@ export class SupersetTarget implements Target {
   private readonly hiddenRoles: ReadonlySet<string>;
   /** Admin's and the baseline role's ids never change while Superset runs. */
   private readonly roleIds = new PromiseCache<string, number>();
-  private readonly admins: AdminGuard;
   private readonly members: MemberWriter;
 
   constructor({ url, username, password, superset, http, withLock, session }: SupersetTargetOptions) {
@@ -46,8 +46,7 @@ export class SupersetTarget implements Target {
     this.api = new SupersetApi(this.session);
     this.settings = superset;
     this.hiddenRoles = new Set([...BUILT_IN_ROLES, superset.baselineRole].map((n) => n.toLowerCase()));
-    this.admins = new AdminGuard(this.api, async () => this.context(await this.groupRows()), withLock);
-    this.members = new MemberWriter(this.api, withLock, () => this.baselineRoleId(), this.admins);
+    this.members = new MemberWriter(this.api, withLock, () => this.baselineRoleId());
   }
 
   private get mode() {
@@ -173,18 +172,28 @@ export class SupersetTarget implements Target {
   async setUserActive(id: string, active: boolean): Promise<void> {
     const user = (await this.toUser(await this.requireUserRow(id)))!;
     if (user.active === active) return;
-    await this.admins.run(!active && user.isAdmin, (userId) => userId === id, `deactivate user ${id}`, async () => {
-      await this.api.must('PUT', USER, { params: { id }, json: { active } });
-    });
+    await this.api.must('PUT', USER, { params: { id }, json: { active } });
+  }
+
+  /** FAB drops nothing on reactivation: roles and groups stay as they were. */
+  reactivationLosses(): string[] {
+    return [];
+  }
+
+  /** One PUT: no group, and the baseline role alone (FAB refuses a person with neither). */
+  async clearMemberships(user: DirectoryUser): Promise<void> {
+    await this.api.must('PUT', USER, { params: { id: user.id }, json: { roles: [await this.baselineRoleId()], groups: [] } });
+  }
+
+  async activeAdmins(): Promise<Map<string, string[]>> {
+    const ctx = await this.context(await this.groupRows());
+    return activeAdmins(this.api, { ...ctx, adminRoleRef: formatGroupRef({ kind: 'role', pk: ctx.adminRoleId }, this.mode) });
   }
 
   /** Fails with `conflict` where the database keeps references to the person (PostgreSQL/MySQL foreign keys). */
   async deleteUser(id: string): Promise<void> {
-    const user = (await this.toUser(await this.requireUserRow(id)))!;
     // The ORM delete drops the person's role and group links too, also on SQLite where ids are reused.
-    await this.admins.run(user.active && user.isAdmin, (userId) => userId === id, `delete user ${id}`, async () => {
-      await this.api.must('DELETE', USER, { params: { id } });
-    });
+    await this.api.must('DELETE', USER, { params: { id } });
   }
 
   // Groups: FAB groups (id = pk) plus roles as hidden `role:<pk>` in groups mode; roles only (id = pk) in roles mode.
@@ -274,10 +283,7 @@ export class SupersetTarget implements Target {
     const group = ref && (await this.groupByRef(ref));
     if (!ref || !group) return;
     this.assertManaged(group, 'delete');
-    const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
-    await this.admins.run(group.isAdmin, (_, v) => v === via, `delete ${group.name}`, async () => {
-      await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, true);
-    });
+    await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, true);
   }
 
   /** Every member, inactive ones included: deactivation keeps memberships. */
@@ -298,11 +304,11 @@ export class SupersetTarget implements Target {
 
   /** Every write is read-modify-write under a lock (members.ts); unknown ids change nothing. */
   private async changeMembers(groupId: string, ids: string[], change: 'add' | 'remove'): Promise<void> {
-    const { ref, group } = await this.requireGroup(groupId);
+    const { ref } = await this.requireGroup(groupId);
     if (ids.length === 0) return;
     const malformed = ids.filter((id) => !isNumericId(id));
     if (malformed.length > 0) throw new TargetError('not_found', `Superset users ${malformed.join(', ')} not found`, 404);
-    await this.members.change(ref, group, ids, change);
+    await this.members.change(ref, ids, change);
   }
 
   async close(): Promise<void> {

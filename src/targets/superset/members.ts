@@ -1,7 +1,6 @@
 // Membership writes: FAB replaces whole lists, so every change is read-modify-write under a lock.
 import { mapWithConcurrency } from '../concurrency.ts';
 import { TargetError } from '../target.ts';
-import type { AdminGuard } from './admins.ts';
 import { BI_CONCURRENCY, ITEM_ONLY, ROUTES, type GroupRef, type SupersetUser } from './payloads.ts';
 import type { SupersetApi } from './session.ts';
 
@@ -13,13 +12,11 @@ export class MemberWriter {
   readonly #api: SupersetApi;
   readonly #withLock: WithLock;
   readonly #baselineRoleId: () => Promise<number>;
-  readonly #admins: AdminGuard;
 
-  constructor(api: SupersetApi, withLock: WithLock, baselineRoleId: () => Promise<number>, admins: AdminGuard) {
+  constructor(api: SupersetApi, withLock: WithLock, baselineRoleId: () => Promise<number>) {
     this.#api = api;
     this.#withLock = withLock;
     this.#baselineRoleId = baselineRoleId;
-    this.#admins = admins;
   }
 
   async groupMemberIds(pk: number): Promise<string[]> {
@@ -29,12 +26,8 @@ export class MemberWriter {
   }
 
   /** A FAB group's `users` under the group's lock (one GET and one PUT however many people); a role per person. */
-  async change(ref: GroupRef, group: { name: string; isAdmin: boolean }, ids: string[], change: MemberChange): Promise<void> {
-    const via = ref.kind === 'role' ? 'role' : `group:${ref.pk}`;
-    const loses = (userId: string, v: string) => v === via && ids.includes(userId);
-    await this.#admins.run(change === 'remove' && group.isAdmin, loses, `remove ${ids.join(', ')} from ${group.name}`, () =>
-      ref.kind === 'group' ? this.#writeGroupUsers(ref.pk, ids, change) : this.#writeUsersRole(ref.pk, ids, change),
-    );
+  change(ref: GroupRef, ids: string[], change: MemberChange): Promise<void> {
+    return ref.kind === 'group' ? this.#writeGroupUsers(ref.pk, ids, change) : this.#writeUsersRole(ref.pk, ids, change);
   }
 
   #writeGroupUsers(pk: number, ids: string[], change: MemberChange): Promise<void> {

@@ -26,6 +26,8 @@ export interface FaultRule {
   /** The status to answer with; 0 drops the connection without an answer. */
   status: number;
   remaining: number;
+  /** Apply the request as usual, then drop the connection: the change is made but its answer is lost. */
+  afterApplying?: boolean;
 }
 
 export interface DoubleControls {
@@ -163,11 +165,12 @@ async function serve(core: MetabaseCore, controls: DoubleControls, req: Incoming
   controls.calls.push(call);
   if (controls.delayMs > 0) await sleep(controls.delayMs);
   const fault = takeFault(controls, method, url.pathname);
+  const raw: RawRequest = { method, path: url.pathname, query: url.searchParams, body, headers: req.headers, ip: req.socket.remoteAddress ?? '127.0.0.1' };
+  if (fault?.afterApplying) answer(core, raw);
   if (fault?.status === 0) {
     req.socket.destroy();
     return;
   }
-  const raw: RawRequest = { method, path: url.pathname, query: url.searchParams, body, headers: req.headers, ip: req.socket.remoteAddress ?? '127.0.0.1' };
   const reply = fault ? faultReply(fault.status) : answer(core, raw);
   call.status = reply.status;
   send(res, reply);

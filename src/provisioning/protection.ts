@@ -1,0 +1,70 @@
+// Protected principals (design §2.5): bi-scim's own account, configured break-glass people and the last active human
+// administrator can never be deactivated, deleted or demoted via SCIM, and an administrator's login email is not changed.
+import type { DirectoryUser } from '../directory.ts';
+import { ScimError } from '../scim/errors.ts';
+import { audit, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+
+/** An audited 403: what was refused, of whom, and why. */
+async function refuse(p: Provisioning, ctx: RequestContext, action: string, resource: { type: 'User' | 'Group'; id: string }, why: string): Promise<never> {
+  await audit(p, ctx, { action, resourceType: resource.type, resourceId: resource.id, outcome: 'refused', detail: why });
+  throw new ScimError('protectedPrincipal', `${resource.type} ${resource.id}: ${why}`);
+}
+
+/**
+ * BI ids of the configured break-glass people: `id:<bi id>` entries as written, emails and BI usernames looked up once
+ * per process. Protection then follows the id, so changing a protected person's email cannot lift it.
+ */
+function breakGlassIds(p: Provisioning): Promise<Set<string>> {
+  return p.cache.protectedIds.get('self', async () => {
+    const ids = new Set<string>();
+    for (const entry of p.options.protectedUsers) {
+      if (/^id:/i.test(entry)) ids.add(entry.slice(3));
+      const user = /^id:/i.test(entry) ? null : ((await p.target.findUserByEmail(entry)) ?? (await p.target.findUserByUsername(entry)));
+      if (user) ids.add(user.id);
+    }
+    return ids;
+  });
+}
+
+/** Why a person may not be deactivated, deleted or taken out of an admin group, or null when they may. */
+export async function protectionOf(p: Provisioning, userId: string): Promise<string | null> {
+  if ((await serviceAccountOf(p)).userId === userId) return "bi-scim's own service account";
+  if ((await breakGlassIds(p)).has(userId)) return 'a protected break-glass account';
+  return null;
+}
+
+export async function refuseIfProtected(p: Provisioning, ctx: RequestContext, user: DirectoryUser, action: string): Promise<void> {
+  const why = await protectionOf(p, user.id);
+  if (why) await refuse(p, ctx, action, { type: 'User', id: user.id }, `is ${why} and cannot be deactivated or deleted via SCIM`);
+}
+
+/**
+ * A protected person's or an administrator's login email is theirs to keep: the BI tool's password reset follows it,
+ * so re-pointing it is an account takeover. Only `allowAdminEmailChange` lets SCIM do it.
+ */
+export async function refuseEmailChange(p: Provisioning, ctx: RequestContext, user: DirectoryUser, email: string, action: string): Promise<void> {
+  if (p.options.allowAdminEmailChange || email.toLowerCase() === user.email.toLowerCase()) return;
+  const why = user.isAdmin ? 'an administrator' : await protectionOf(p, user.id);
+  if (why) await refuse(p, ctx, action, { type: 'User', id: user.id }, `is ${why}, whose login email SCIM does not change (allowAdminEmailChange)`);
+}
+
+/**
+ * Runs `change` only if an active human administrator other than bi-scim's own account remains afterwards.
+ * `loses(userId, viaGroupId)` says which of a person's admin sources the change takes away. The check and the change
+ * run under one lock, so two requests cannot each remove "the other" last administrator.
+ */
+export async function guardLastAdmin<T>(
+  p: Provisioning,
+  ctx: RequestContext,
+  request: { action: string; resource: { type: 'User' | 'Group'; id: string } },
+  loses: (userId: string, viaGroupId: string) => boolean,
+  change: () => Promise<T>,
+): Promise<T> {
+  return withResourceLock(p, 'admins', async () => {
+    const service = (await serviceAccountOf(p)).userId;
+    const admins = [...(await p.target.activeAdmins())].filter(([id]) => id !== service);
+    const remaining = admins.filter(([id, vias]) => vias.some((via) => !loses(id, via)));
+    if (admins.length > 0 && remaining.length === 0) await refuse(p, ctx, request.action, request.resource, 'would leave the BI tool without an active human administrator');
+    return change();
+  });
+}
