@@ -18,6 +18,7 @@ const TARGET_TO_SCIM: Record<TargetErrorCode, ScimErrorCode> = {
   unavailable: 'unavailable',
   timeout: 'gatewayTimeout',
   bad_gateway: 'badGateway',
+  unexpected_answer: 'badGateway',
 };
 
 /** What the IdP is told when the BI tool fails: never its hosts, routes or internal messages (those are logged). */
@@ -26,6 +27,7 @@ const GATEWAY_DETAIL: Partial<Record<TargetErrorCode, string>> = {
   unavailable: 'The BI tool is unavailable; try again',
   timeout: 'The BI tool did not answer in time; try again',
   bad_gateway: 'The BI tool failed to answer this request; try again',
+  unexpected_answer: 'The BI tool answered in a form bi-scim does not expect (is it a supported version?); the bi-scim log has the details',
 };
 
 export function toScimError(err: unknown): ScimError {

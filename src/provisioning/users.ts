@@ -1,5 +1,5 @@
 // User use cases: list/search, get, create, replace, patch, delete — each the fewest BI calls that can answer it.
-import type { DirectoryUser, DirectoryUserInput } from '../directory.ts';
+import type { DirectoryUser, } from '../directory.ts';
 import { compareBy } from '../scim/attributes.ts';
 import { ScimError } from '../scim/errors.ts';
 import { equalityLookups, matchesFilter } from '../scim/filter.ts';
@@ -7,7 +7,6 @@ import { pageOf, type ListQuery } from '../scim/list.ts';
 import { applyPatch } from '../scim/patch.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
-import type { StoredResource } from '../store/mapping-store.ts';
 import { TargetError } from '../targets/target.ts';
 import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
 import { guardLastAdmin, refuseIfProtected } from './protection.ts';

@@ -1,7 +1,8 @@
 // What both adapters share on top of the HTTP client: JSON calls that succeed or throw a TargetError, numeric ids,
 // and single-flight renewal of a login.
+import type { z } from 'zod';
 import type { CallOptions, HttpResponse } from './http.ts';
-import type { TargetError } from './target.ts';
+import { TargetError } from './target.ts';
 
 /** Anything that makes an authenticated call to the BI tool (an adapter's session). */
 export interface Caller {
@@ -26,17 +27,28 @@ export class ApiClient {
     this.#isMissingRow = isMissingRow;
   }
 
-  /** The body of a 2xx answer; a missing row gives null when `allowMissing`, any other answer throws. */
-  async send<T>(method: string, route: string, options: CallOptions = {}, allowMissing = false): Promise<T | null> {
+  /**
+   * The body of a 2xx answer, checked against `shape` (what the adapter relies on; other keys are dropped): a body of
+   * another shape is `unexpected_answer`, never a TypeError later. A missing row gives null when `allowMissing`.
+   */
+  async send<S extends z.ZodType>(method: string, route: string, options: CallOptions, shape: S, allowMissing = false): Promise<z.output<S> | null> {
     const res = await this.#caller.call(method, route, options);
-    if (res.status >= 200 && res.status < 300) return res.body as T;
+    if (res.status >= 200 && res.status < 300) return checkShape(method, route, res.body, shape);
     if (allowMissing && res.status === 404 && this.#isMissingRow(route, res)) return null;
     throw this.#toError(method, route, res);
   }
 
-  async must<T>(method: string, route: string, options: CallOptions = {}): Promise<T> {
-    return (await this.send<T>(method, route, options)) as T;
+  async must<S extends z.ZodType>(method: string, route: string, options: CallOptions, shape: S): Promise<z.output<S>> {
+    return (await this.send(method, route, options, shape)) as z.output<S>;
   }
+}
+
+/** Where an answer does not have the shape the adapter relies on; the first few problems, with their paths. */
+function checkShape<S extends z.ZodType>(method: string, route: string, body: unknown, shape: S): z.output<S> {
+  const result = shape.safeParse(body);
+  if (result.success) return result.data;
+  const problems = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  throw new TargetError('unexpected_answer', `${method} ${route} answered an unexpected body (${problems.join('; ')})`);
 }
 
 /** Both BI tools number rows from 1; anything else can name no row, so it is never sent. */

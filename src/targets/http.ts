@@ -48,8 +48,21 @@ export class HttpClient {
     this.onCall = onCall;
   }
 
-  /** Sends one request to `route` (with `:name` placeholders filled from params); throws TargetError only for transport failures. */
+  /**
+   * Sends one request to `route` (with `:name` placeholders filled from params); throws TargetError only for transport
+   * failures. A read that meets a connection the BI tool had already closed (a reset on a reused keep-alive
+   * connection) is sent once more: reads change nothing, so repeating one is safe.
+   */
   async call(method: string, route: string, options: CallOptions = {}): Promise<HttpResponse> {
+    try {
+      return await this.#send(method, route, options);
+    } catch (err) {
+      if (!(IDEMPOTENT.has(method) && isConnectionReset(err))) throw err;
+      return this.#send(method, route, options);
+    }
+  }
+
+  async #send(method: string, route: string, options: CallOptions): Promise<HttpResponse> {
     const path = this.prefix + fillRoute(route, options.params ?? {}) + queryString(options.query);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     let body: string | undefined;
@@ -84,6 +97,15 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD']);
+
+/** The connection was closed under the request (not a refusal, a timeout or a bad answer). */
+function isConnectionReset(err: unknown): boolean {
+  const cause = err instanceof TargetError ? err.cause : err;
+  const code = (cause as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }
 
 function fillRoute(route: string, params: Record<string, string | number>): string {

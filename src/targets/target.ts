@@ -8,6 +8,7 @@ import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAc
  * - `protected`: the BI tool refused to remove its last administrator or similar safety rule.
  * - `auth`: the BI tool refuses bi-scim's own credentials, or they lack administrator rights.
  * - `unavailable`, `timeout`, `bad_gateway`: the BI tool failed; the request may be retried.
+ * - `unexpected_answer`: the BI tool answered in a shape bi-scim does not know (another version, a proxy's page).
  */
 export type TargetErrorCode =
   | 'not_found'
@@ -18,7 +19,8 @@ export type TargetErrorCode =
   | 'auth'
   | 'unavailable'
   | 'timeout'
-  | 'bad_gateway';
+  | 'bad_gateway'
+  | 'unexpected_answer';
 
 export class TargetError extends Error {
   readonly code: TargetErrorCode;

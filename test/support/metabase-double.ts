@@ -51,6 +51,8 @@ export interface MetabaseDouble {
   };
   /** The next `count` requests matching method/path prefix answer `status` (0 drops the connection unanswered). */
   failNext(match: { method?: string; pathPrefix?: string }, status: number, count?: number): void;
+  /** The next matching call is answered with `body` as JSON, with status 200 unless given. */
+  replyNext(match: { method?: string; pathPrefix?: string }, body: unknown, status?: number): void;
   /** The next matching calls are applied, then their answers are lost (the connection drops). */
   loseNextAnswer(match: { method?: string; pathPrefix?: string }, count?: number): void;
   setDelay(ms: number): void;
@@ -123,6 +125,7 @@ export async function startMetabaseDouble(options: MetabaseDoubleOptions = {}): 
     state: stateViews(core),
     seed: seeders(core),
     failNext: (match, status, count = 1) => void controls.faults.push({ ...match, status, remaining: count }),
+    replyNext: (match, body, status = 200) => void controls.faults.push({ ...match, status, remaining: 1, body }),
     loseNextAnswer: (match, count = 1) => void controls.faults.push({ ...match, status: 0, remaining: count, afterApplying: true }),
     setDelay: (ms) => void (controls.delayMs = ms),
     core,

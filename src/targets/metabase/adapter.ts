@@ -5,16 +5,20 @@ import { ApiClient, isNumericId } from '../api-client.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
 import { TargetError, type Target } from '../target.ts';
 import {
+  groupWithMembers,
+  ignored,
   isApiKeyUser,
   isPerson,
+  membershipMap,
   metabaseError,
+  metabaseGroup,
+  metabaseUser,
   toDirectoryGroup,
   toDirectoryUser,
   toUserUpdate,
-  type MetabaseGroup,
-  type MetabaseMember,
-  type MetabaseUser,
+  userPage,
 } from './payloads.ts';
+import { z } from 'zod';
 import { MetabaseSession, type MetabaseCredentials } from './session.ts';
 
 export interface MetabaseTargetOptions {
@@ -50,20 +54,20 @@ export class MetabaseTarget implements Target {
   }
 
   async serviceAccount(): Promise<ServiceAccount> {
-    const me = await this.api.must<MetabaseUser>('GET', '/api/user/current');
+    const me = await this.api.must('GET', '/api/user/current', {}, metabaseUser);
     return { userId: String(me.id), email: me.email, isAdmin: me.is_superuser };
   }
 
   /** API-key and internal users are reachable by id but are not people: SCIM never sees them (nor does /api/user). */
   async getUser(id: string): Promise<DirectoryUser | null> {
     if (!isNumericId(id)) return null;
-    const user = await this.api.send<MetabaseUser>('GET', '/api/user/:id', { params: { id } }, true);
+    const user = await this.api.send('GET', '/api/user/:id', { params: { id } }, metabaseUser, true);
     return user && isPerson(user) ? toDirectoryUser(user) : null;
   }
 
   /** `query` is a case-insensitive substring match (and `%`/`_` are wildcards), so the exact match is made here. */
   async findUserByEmail(email: string): Promise<DirectoryUser | null> {
-    const page = await this.api.must<{ data: MetabaseUser[] }>('GET', '/api/user', { query: { status: 'all', query: email } });
+    const page = await this.api.must('GET', '/api/user', { query: { status: 'all', query: email } }, userPage);
     const match = page.data.find((u) => u.email.toLowerCase() === email.toLowerCase());
     return match ? toDirectoryUser(match) : null;
   }
@@ -74,16 +78,12 @@ export class MetabaseTarget implements Target {
 
   /** Metabase orders by lower(first_name), lower(last_name), id: a total order, so pages are stable. */
   async listUsers(offset: number, limit: number): Promise<Page<DirectoryUser>> {
-    const page = await this.api.must<{ data: MetabaseUser[]; total: number }>('GET', '/api/user', {
-      query: { status: 'all', limit, offset },
-    });
+    const page = await this.api.must('GET', '/api/user', { query: { status: 'all', limit, offset } }, userPage);
     return { items: page.data.map(toDirectoryUser), total: page.total };
   }
 
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
-    const created = await this.api.must<MetabaseUser>('POST', '/api/user', {
-      json: { email: input.email, first_name: input.givenName, last_name: input.familyName },
-    });
+    const created = await this.api.must('POST', '/api/user', { json: { email: input.email, first_name: input.givenName, last_name: input.familyName } }, metabaseUser);
     // POST /api/user takes no locale: the caller's follow-up updateUser sets it.
     return toDirectoryUser(created);
   }
@@ -91,19 +91,19 @@ export class MetabaseTarget implements Target {
   async updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser> {
     const body = toUserUpdate(current, changes);
     if (Object.keys(body).length === 0) return current;
-    const updated = await this.api.must<MetabaseUser>('PUT', '/api/user/:id', { params: { id: current.id }, json: body });
+    const updated = await this.api.must('PUT', '/api/user/:id', { params: { id: current.id }, json: body }, metabaseUser);
     return toDirectoryUser(updated);
   }
 
   async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {
     if (!active) {
-      await this.api.must('DELETE', '/api/user/:id', { params: { id } });
+      await this.api.must('DELETE', '/api/user/:id', { params: { id } }, ignored);
       return;
     }
     const before = current ?? (await this.getUser(id));
     if (!before) throw new TargetError('not_found', `Metabase user ${id} not found`, 404);
     if (before.active) return;
-    await this.api.must('PUT', '/api/user/:id/reactivate', { params: { id } });
+    await this.api.must('PUT', '/api/user/:id/reactivate', { params: { id } }, ignored);
   }
 
   /** Reactivation clears is_superuser and with it the Administrators membership (metabase-api.md §1.8). */
@@ -118,7 +118,7 @@ export class MetabaseTarget implements Target {
 
   /** People in Administrators who are active; /api/user lists no API-key or internal user. */
   async activeAdmins(): Promise<Map<string, string[]>> {
-    const page = await this.api.must<{ data: MetabaseUser[] }>('GET', '/api/user', { query: { status: 'active', group_id: ADMIN_GROUP_ID } });
+    const page = await this.api.must('GET', '/api/user', { query: { status: 'active', group_id: ADMIN_GROUP_ID } }, userPage);
     return new Map(page.data.filter(isPerson).map((u) => [String(u.id), [ADMIN_GROUP_ID]]));
   }
 
@@ -127,7 +127,7 @@ export class MetabaseTarget implements Target {
   }
 
   async listGroups(): Promise<DirectoryGroup[]> {
-    const groups = await this.api.must<MetabaseGroup[]>('GET', '/api/permissions/group');
+    const groups = await this.api.must('GET', '/api/permissions/group', {}, z.array(metabaseGroup));
     return groups.map(toDirectoryGroup).sort((a, b) => Number(a.id) - Number(b.id));
   }
 
@@ -147,12 +147,12 @@ export class MetabaseTarget implements Target {
   }
 
   async createGroup(name: string): Promise<DirectoryGroup> {
-    return toDirectoryGroup(await this.api.must<MetabaseGroup>('POST', '/api/permissions/group', { json: { name } }));
+    return toDirectoryGroup(await this.api.must('POST', '/api/permissions/group', { json: { name } }, metabaseGroup));
   }
 
   /** Metabase refuses a rename that only changes case (the name collides with itself), so that goes via a free name. */
   async renameGroup(id: string, name: string): Promise<DirectoryGroup> {
-    const rename = (to: string) => this.api.must<MetabaseGroup>('PUT', '/api/permissions/group/:id', { params: { id }, json: { name: to } });
+    const rename = (to: string) => this.api.must('PUT', '/api/permissions/group/:id', { params: { id }, json: { name: to } }, metabaseGroup);
     const current = await this.getGroup(id);
     if (current && current.name !== name && current.name.toLowerCase() === name.toLowerCase()) {
       await rename(`${name} (${randomUUID().slice(0, 8)})`);
@@ -161,20 +161,20 @@ export class MetabaseTarget implements Target {
   }
 
   async deleteGroup(id: string): Promise<void> {
-    await this.api.send('DELETE', '/api/permissions/group/:id', { params: { id } }, true);
+    await this.api.send('DELETE', '/api/permissions/group/:id', { params: { id } }, ignored, true);
   }
 
   /** Active members with their membership ids (Metabase lists no others here). */
-  private async activeMembers(groupId: string): Promise<MetabaseMember[]> {
+  private async activeMembers(groupId: string) {
     if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
-    const group = await this.api.must<{ members?: MetabaseMember[] }>('GET', '/api/permissions/group/:id', { params: { id: groupId } });
+    const group = await this.api.must('GET', '/api/permissions/group/:id', { params: { id: groupId } }, groupWithMembers);
     return (group.members ?? []).filter((m) => !isApiKeyUser(m.email));
   }
 
   /** Everyone in the group, deactivated people included (their memberships are kept), so deltas see them too. */
   async listMembers(groupId: string): Promise<string[]> {
     if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
-    const page = await this.api.must<{ data: MetabaseUser[] }>('GET', '/api/user', { query: { status: 'all', group_id: groupId } });
+    const page = await this.api.must('GET', '/api/user', { query: { status: 'all', group_id: groupId } }, userPage);
     return page.data.map((u) => String(u.id));
   }
 
@@ -193,7 +193,7 @@ export class MetabaseTarget implements Target {
     }
     for (const user of users) {
       if (user.groupIds.includes(groupId)) continue;
-      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user.id) } });
+      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user.id) } }, ignored);
     }
   }
 
@@ -203,7 +203,7 @@ export class MetabaseTarget implements Target {
     const membershipIds = new Map((await this.activeMembers(groupId)).map((m) => [String(m.user_id), m.membership_id]));
     const missing = userIds.filter((id) => !membershipIds.has(id));
     if (missing.length > 0) {
-      const all = await this.api.must<Record<string, Array<{ membership_id: number; group_id: number }>>>('GET', '/api/permissions/membership');
+      const all = await this.api.must('GET', '/api/permissions/membership', {}, membershipMap);
       for (const id of missing) {
         const membership = all[id]?.find((m) => String(m.group_id) === groupId && m.group_id !== ALL_USERS_GROUP_ID);
         if (membership) membershipIds.set(id, membership.membership_id);
@@ -211,7 +211,7 @@ export class MetabaseTarget implements Target {
     }
     for (const userId of userIds) {
       const membershipId = membershipIds.get(userId);
-      if (membershipId !== undefined) await this.api.send('DELETE', '/api/permissions/membership/:id', { params: { id: membershipId } }, true);
+      if (membershipId !== undefined) await this.api.send('DELETE', '/api/permissions/membership/:id', { params: { id: membershipId } }, ignored, true);
     }
   }
 

@@ -2,35 +2,43 @@
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput } from '../../directory.ts';
 import { describeBody, upstreamError, type HttpResponse } from '../http.ts';
 import { TargetError, type TargetErrorCode } from '../target.ts';
+import { z } from 'zod';
 
-export interface MetabaseUser {
-  id: number;
-  email: string;
-  first_name: string | null;
-  last_name: string | null;
-  is_active: boolean;
-  is_superuser: boolean;
-  locale: string | null;
-  sso_source: string | null;
-  date_joined?: string | null;
-  updated_at?: string | null;
+/** The keys bi-scim reads from a user (metabase-api.md §1.2); other keys are dropped. */
+export const metabaseUser = z.object({
+  id: z.number().int(),
+  email: z.string(),
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
+  is_active: z.boolean(),
+  is_superuser: z.boolean(),
+  locale: z.string().nullish().transform((v) => v ?? null),
+  sso_source: z.string().nullish().transform((v) => v ?? null),
+  date_joined: z.string().nullish(),
+  updated_at: z.string().nullish(),
   /** GET/POST/PUT by id. */
-  user_group_memberships?: Array<{ id: number }>;
+  user_group_memberships: z.array(z.object({ id: z.number().int() })).optional(),
   /** List entries. */
-  group_ids?: number[];
-}
+  group_ids: z.array(z.number().int()).optional(),
+});
+export type MetabaseUser = z.output<typeof metabaseUser>;
 
-export interface MetabaseGroup {
-  id: number;
-  name: string;
-  magic_group_type?: string | null;
-}
+/** `GET /api/user`'s envelope (§1.3). */
+export const userPage = z.object({ data: z.array(metabaseUser), total: z.number().int() });
 
-export interface MetabaseMember {
-  user_id: number;
-  email: string;
-  membership_id: number;
-}
+export const metabaseGroup = z.object({ id: z.number().int(), name: z.string(), magic_group_type: z.string().nullish() });
+export type MetabaseGroup = z.output<typeof metabaseGroup>;
+
+/** `GET /api/permissions/group/:id`: the group's active members with their membership ids (§2.2). */
+export const groupWithMembers = z.object({
+  members: z.array(z.object({ user_id: z.number().int(), email: z.string(), membership_id: z.number().int() })).optional(),
+});
+
+/** `GET /api/permissions/membership`: user id → memberships (§2.2). */
+export const membershipMap = z.record(z.string(), z.array(z.object({ membership_id: z.number().int(), group_id: z.number().int() })));
+
+/** An answer bi-scim does not read (e.g. `{"success": true}`). */
+export const ignored = z.unknown();
 
 /** Metabase's magic groups by id where `magic_group_type` is absent (releases before it existed). */
 const MAGIC_GROUP_IDS: Record<number, string> = { 1: 'all-internal-users', 2: 'admin' };

@@ -9,8 +9,8 @@ import { TargetError, type Target } from '../target.ts';
 import { activeAdmins } from './admins.ts';
 import { MemberWriter } from './members.ts';
 import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, formatGroupRef, parseGroupRef } from './payloads.ts';
-import { toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
-import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetRef, SupersetUser } from './payloads.ts';
+import { idRow, ignored, item, listPage, meAnswer, supersetGroup, supersetRef, supersetUser, toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
+import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetUser } from './payloads.ts';
 import { SupersetApi, SupersetSession, type SessionOptions } from './session.ts';
 
 export interface SupersetTargetOptions {
@@ -59,11 +59,11 @@ export class SupersetTarget implements Target {
   }
 
   private async lookUpRole(name: string, create: boolean): Promise<number> {
-    const found = await this.api.findByName<SupersetRef>(ROLES, 'name', name);
+    const found = await this.api.findByName(ROLES, 'name', name, supersetRef);
     if (found) return found.id;
     if (!create) throw new TargetError('bad_gateway', `Superset has no "${name}" role: run "superset init"`);
     // Another replica creating it at the same time makes this POST fail (FAB answers 500); the lookup then finds it.
-    const created = await this.api.send<{ id: number }>('POST', ROLES, { json: { name } }).catch(() => null);
+    const created = await this.api.send('POST', ROLES, { json: { name } }, idRow).catch(() => null);
     return created?.id ?? (await this.lookUpRole(name, false));
   }
 
@@ -72,7 +72,7 @@ export class SupersetTarget implements Target {
   }
 
   private groupRows(filters: Filter[] = []): Promise<SupersetGroup[]> {
-    return this.api.list<SupersetGroup>(GROUPS, filters, GROUP_COLUMNS);
+    return this.api.list(GROUPS, filters, supersetGroup, GROUP_COLUMNS);
   }
 
   private async context(groups: SupersetGroup[] = []): Promise<MappingContext> {
@@ -95,19 +95,19 @@ export class SupersetTarget implements Target {
     const health = await this.http.call('GET', '/health');
     if (health.status !== 200) throw new TargetError('unavailable', `Superset /health answered ${health.status}`, health.status);
     // 404 here means the security API is not registered, 403 that the account may not use it.
-    await this.api.must('GET', '/api/v1/security/users/_info', { query: { q: '(keys:!(permissions))' } });
+    await this.api.must('GET', '/api/v1/security/users/_info', { query: { q: '(keys:!(permissions))' } }, ignored);
     if (!(await this.serviceAccount()).isAdmin) throw new TargetError('auth', `the Superset account "${this.session.username}" does not have the Admin role`);
   }
 
   async serviceAccount(): Promise<ServiceAccount> {
-    const me = await this.api.must<{ result: { id: number; email: string } }>('GET', '/api/v1/me/');
+    const me = await this.api.must('GET', '/api/v1/me/', {}, meAnswer);
     const user = await this.getUser(String(me.result.id));
     return { userId: String(me.result.id), email: me.result.email, isAdmin: user?.isAdmin ?? false };
   }
 
   private async userRow(id: string): Promise<SupersetUser | null> {
     if (!isNumericId(id)) return null;
-    return (await this.api.send<{ result: SupersetUser }>('GET', USER, { params: { id }, query: ITEM_ONLY }, true))?.result ?? null;
+    return (await this.api.send('GET', USER, { params: { id }, query: ITEM_ONLY }, item(supersetUser), true))?.result ?? null;
   }
 
   private async requireUserRow(id: string): Promise<SupersetUser> {
@@ -121,11 +121,11 @@ export class SupersetTarget implements Target {
   }
 
   async findUserByEmail(email: string): Promise<DirectoryUser | null> {
-    return this.toUser(await this.api.findByName<SupersetUser>(USERS, 'email', email));
+    return this.toUser(await this.api.findByName(USERS, 'email', email, supersetUser));
   }
 
   async findUserByUsername(username: string): Promise<DirectoryUser | null> {
-    return this.toUser(await this.api.findByName<SupersetUser>(USERS, 'username', username));
+    return this.toUser(await this.api.findByName(USERS, 'username', username, supersetUser));
   }
 
   /** FAB pages are fixed windows: one page when the window lines up, otherwise the 100-row pages that cover it. */
@@ -134,7 +134,7 @@ export class SupersetTarget implements Target {
     const first = Math.floor(offset / size);
     const pageNumbers = Array.from({ length: Math.max(Math.floor((offset + limit - 1) / size) - first + 1, 1) }, (_, i) => first + i);
     const pages = await mapWithConcurrency(pageNumbers, BI_CONCURRENCY, (page) =>
-      this.api.must<{ count: number; result: SupersetUser[] }>('GET', USERS, { query: { q: listQuery([], page, size) } }),
+      this.api.must('GET', USERS, { query: { q: listQuery([], page, size) } }, listPage(supersetUser)),
     );
     const start = offset - first * size;
     const rows = pages.flatMap((p) => p.result).slice(start, start + Math.max(limit, 0));
@@ -144,7 +144,7 @@ export class SupersetTarget implements Target {
   /** FAB's uniqueness is exact-case, but its logins match usernames case-insensitively and fail on two matches. */
   private async assertUserFree(values: Partial<Record<'email' | 'username', string>>, ownId: string | null): Promise<void> {
     for (const [col, value] of Object.entries(values)) {
-      const holder = await this.api.findByName<SupersetUser>(USERS, col, value, ['id', col]);
+      const holder = await this.api.findByName(USERS, col, value, idRow, ['id', col]);
       if (holder && String(holder.id) !== ownId) throw new TargetError('conflict', `Superset user ${holder.id} already has ${col} "${value}"`, 409);
     }
   }
@@ -152,7 +152,7 @@ export class SupersetTarget implements Target {
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
     const body = toUserCreate(input, await this.baselineRoleId());
     await this.assertUserFree({ email: input.email, username: body.username as string }, null);
-    const created = await this.api.must<{ id: number }>('POST', USERS, { json: body });
+    const created = await this.api.must('POST', USERS, { json: body }, idRow);
     const user = await this.getUser(String(created.id));
     if (!user) throw new TargetError('bad_gateway', `Superset created user ${created.id} but does not return it`);
     return user;
@@ -164,7 +164,7 @@ export class SupersetTarget implements Target {
     if (Object.keys(body).length === 0) return current;
     const moved = (col: 'email' | 'username') => (body[col] !== undefined && body[col].toLowerCase() !== (current[col] ?? '').toLowerCase() ? { [col]: body[col] } : {});
     await this.assertUserFree({ ...moved('email'), ...moved('username') }, current.id);
-    await this.api.must('PUT', USER, { params: { id: current.id }, json: body });
+    await this.api.must('PUT', USER, { params: { id: current.id }, json: body }, ignored);
     return (await this.toUser(await this.requireUserRow(current.id)))!;
   }
 
@@ -172,7 +172,7 @@ export class SupersetTarget implements Target {
   async setUserActive(id: string, active: boolean): Promise<void> {
     const user = (await this.toUser(await this.requireUserRow(id)))!;
     if (user.active === active) return;
-    await this.api.must('PUT', USER, { params: { id }, json: { active } });
+    await this.api.must('PUT', USER, { params: { id }, json: { active } }, ignored);
   }
 
   /** FAB drops nothing on reactivation: roles and groups stay as they were. */
@@ -182,7 +182,7 @@ export class SupersetTarget implements Target {
 
   /** One PUT: no group, and the baseline role alone (FAB refuses a person with neither). */
   async clearMemberships(user: DirectoryUser): Promise<void> {
-    await this.api.must('PUT', USER, { params: { id: user.id }, json: { roles: [await this.baselineRoleId()], groups: [] } });
+    await this.api.must('PUT', USER, { params: { id: user.id }, json: { roles: [await this.baselineRoleId()], groups: [] } }, ignored);
   }
 
   async activeAdmins(): Promise<Map<string, string[]>> {
@@ -193,13 +193,13 @@ export class SupersetTarget implements Target {
   /** Fails with `conflict` where the database keeps references to the person (PostgreSQL/MySQL foreign keys). */
   async deleteUser(id: string): Promise<void> {
     // The ORM delete drops the person's role and group links too, also on SQLite where ids are reused.
-    await this.api.must('DELETE', USER, { params: { id } });
+    await this.api.must('DELETE', USER, { params: { id } }, ignored);
   }
 
   // Groups: FAB groups (id = pk) plus roles as hidden `role:<pk>` in groups mode; roles only (id = pk) in roles mode.
 
   async listGroups(): Promise<DirectoryGroup[]> {
-    const [groups, roles] = await Promise.all([this.groupRows(), this.api.list<SupersetRef>(ROLES, [])]);
+    const [groups, roles] = await Promise.all([this.groupRows(), this.api.list(ROLES, [], supersetRef)]);
     const ctx = await this.context(groups);
     return [...(this.mode === 'groups' ? groups.map((g) => fromGroup(g, ctx)) : []), ...roles.map((r) => fromRole(r, ctx))];
   }
@@ -207,7 +207,7 @@ export class SupersetTarget implements Target {
   private async groupByRef(ref: GroupRef): Promise<DirectoryGroup | null> {
     const byId: Filter[] = [{ col: 'id', opr: 'eq', value: ref.pk }];
     if (ref.kind === 'role') {
-      const [role] = await this.api.list<SupersetRef>(ROLES, byId);
+      const [role] = await this.api.list(ROLES, byId, supersetRef);
       return role ? fromRole(role, await this.context()) : null;
     }
     const [group] = await this.groupRows(byId);
@@ -229,12 +229,12 @@ export class SupersetTarget implements Target {
   /** The kind SCIM manages, by exact case-insensitive name: FAB groups in groups mode, roles in roles mode. */
   private async managedByName(name: string): Promise<DirectoryGroup | null> {
     if (this.mode === 'roles') return this.roleByName(name);
-    const group = await this.api.findByName<SupersetGroup>(GROUPS, 'name', name, GROUP_COLUMNS);
+    const group = await this.api.findByName(GROUPS, 'name', name, supersetGroup, GROUP_COLUMNS);
     return group && fromGroup(group, await this.context([group]));
   }
 
   private async roleByName(name: string): Promise<DirectoryGroup | null> {
-    const role = await this.api.findByName<SupersetRef>(ROLES, 'name', name);
+    const role = await this.api.findByName(ROLES, 'name', name, supersetRef);
     return role && fromRole(role, await this.context());
   }
 
@@ -259,7 +259,7 @@ export class SupersetTarget implements Target {
     await this.assertNameFree(name, null);
     const kind = this.mode === 'roles' ? 'role' : 'group';
     const [route, json] = kind === 'role' ? [ROLES, { name }] : [GROUPS, { name, label: name, description: 'Provisioned by bi-scim (SCIM)' }];
-    const created = await this.api.must<{ id: number }>('POST', route, { json });
+    const created = await this.api.must('POST', route, { json }, idRow);
     return (await this.groupByRef({ kind, pk: created.id }))!;
   }
 
@@ -274,7 +274,7 @@ export class SupersetTarget implements Target {
     if (group.name === name) return group;
     await this.assertNameFree(name, id);
     const [route, json] = ref.kind === 'role' ? [ROLE, { name }] : [GROUP, { name, label: name }];
-    await this.api.must('PUT', route, { params: { id: ref.pk }, json });
+    await this.api.must('PUT', route, { params: { id: ref.pk }, json }, ignored);
     return (await this.groupByRef(ref))!;
   }
 
@@ -283,14 +283,14 @@ export class SupersetTarget implements Target {
     const group = ref && (await this.groupByRef(ref));
     if (!ref || !group) return;
     this.assertManaged(group, 'delete');
-    await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, true);
+    await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, ignored, true);
   }
 
   /** Every member, inactive ones included: deactivation keeps memberships. */
   async listMembers(groupId: string): Promise<string[]> {
     const { ref } = await this.requireGroup(groupId);
     if (ref.kind === 'group') return this.members.groupMemberIds(ref.pk);
-    const rows = await this.api.list<{ id: number }>(USERS, [{ col: 'roles', opr: 'rel_m_m', value: ref.pk }], ['id']);
+    const rows = await this.api.list(USERS, [{ col: 'roles', opr: 'rel_m_m', value: ref.pk }], idRow, ['id']);
     return rows.map((r) => String(r.id));
   }
 

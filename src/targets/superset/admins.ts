@@ -1,6 +1,6 @@
 // Who administers Superset: the Admin role held directly or through a FAB group carrying it (FAB's effective roles).
 import type { SupersetApi } from './session.ts';
-import { ROUTES, type Filter } from './payloads.ts';
+import { ROUTES, idRow, type Filter } from './payloads.ts';
 
 export interface AdminFacts {
   adminRoleId: number;
@@ -18,7 +18,7 @@ export async function activeAdmins(api: SupersetApi, { adminRoleId, adminGroupId
   ];
   const admins = new Map<string, string[]>();
   for (const [filter, via] of sources) {
-    for (const { id } of await api.list<{ id: number }>(ROUTES.users, [filter, { col: 'active', opr: 'eq', value: true }], ['id'])) {
+    for (const { id } of await api.list(ROUTES.users, [filter, { col: 'active', opr: 'eq', value: true }], idRow, ['id'])) {
       admins.set(String(id), [...(admins.get(String(id)) ?? []), via]);
     }
   }

@@ -3,28 +3,38 @@ import { randomInt } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput } from '../../directory.ts';
 import { describeBody, upstreamError, type HttpResponse } from '../http.ts';
 import { TargetError, type TargetErrorCode } from '../target.ts';
+import { z } from 'zod';
 
-export interface SupersetRef {
-  id: number;
-  name: string;
-}
+// The keys bi-scim reads from FAB's answers (superset-api.md §3–§5); other keys are dropped.
+const pk = z.number().int();
+export const idRow = z.object({ id: pk });
+export const supersetRef = z.object({ id: pk, name: z.string() });
+export type SupersetRef = z.output<typeof supersetRef>;
 
-export interface SupersetUser {
-  id: number;
-  username: string;
-  email: string;
-  first_name: string;
-  last_name: string;
-  active: boolean | null;
-  roles: SupersetRef[];
-  groups: SupersetRef[];
-  created_on: string | null;
-  changed_on: string | null;
-}
+export const supersetUser = z.object({
+  id: pk,
+  username: z.string(),
+  email: z.string(),
+  first_name: z.string().nullish().transform((v) => v ?? ''),
+  last_name: z.string().nullish().transform((v) => v ?? ''),
+  active: z.boolean().nullable(),
+  roles: z.array(supersetRef),
+  groups: z.array(supersetRef),
+  created_on: z.string().nullish().transform((v) => v ?? null),
+  changed_on: z.string().nullish().transform((v) => v ?? null),
+});
+export type SupersetUser = z.output<typeof supersetUser>;
 
-export interface SupersetGroup extends SupersetRef {
-  roles: SupersetRef[];
-}
+export const supersetGroup = supersetRef.extend({ roles: z.array(supersetRef) });
+export type SupersetGroup = z.output<typeof supersetGroup>;
+
+/** A list page (`count` counts every match) and a single item, around any row shape. */
+export const listPage = <S extends z.ZodType>(row: S) => z.object({ count: z.number().int(), result: z.array(row) });
+export const item = <S extends z.ZodType>(row: S) => z.object({ result: row });
+export const meAnswer = item(z.object({ id: pk, email: z.string() }));
+export const groupUsers = item(z.object({ users: z.array(idRow) }));
+/** An answer bi-scim does not read (FAB echoes what was sent). */
+export const ignored = z.unknown();
 
 export type GroupMode = 'groups' | 'roles';
 

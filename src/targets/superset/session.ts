@@ -2,7 +2,8 @@
 import { ApiClient, SingleFlight, type Caller } from '../api-client.ts';
 import { describeBody, upstreamError, type CallOptions, type HttpClient, type HttpResponse } from '../http.ts';
 import { TargetError } from '../target.ts';
-import { PAGE_SIZE, isUnregisteredApi, listQuery, supersetError, type Filter } from './payloads.ts';
+import { z } from 'zod';
+import { PAGE_SIZE, isUnregisteredApi, listPage, listQuery, supersetError, type Filter } from './payloads.ts';
 
 export interface SupersetCredentials {
   username: string;
@@ -153,10 +154,11 @@ export class SupersetApi extends ApiClient {
   }
 
   /** Every row matching `filters`, in ascending id, page by page; a list longer than `maxRows` fails instead of looping on. */
-  async list<T>(route: string, filters: Filter[], columns?: string[], maxRows = MAX_LIST_ROWS): Promise<T[]> {
-    const rows: T[] = [];
-    for (let page = 0; page * PAGE_SIZE < maxRows; page++) {
-      const body = await this.must<{ count: number; result: T[] }>('GET', route, { query: { q: listQuery(filters, page, PAGE_SIZE, columns) } });
+  async list<S extends z.ZodType>(route: string, filters: Filter[], row: S, columns?: string[], maxRows = MAX_LIST_ROWS): Promise<Array<z.output<S>>> {
+    const rows: Array<z.output<S>> = [];
+    const page = listPage(row);
+    for (let number = 0; number * PAGE_SIZE < maxRows; number++) {
+      const body = await this.must('GET', route, { query: { q: listQuery(filters, number, PAGE_SIZE, columns) } }, page);
       rows.push(...body.result);
       if (body.result.length < PAGE_SIZE || rows.length >= body.count) return rows;
     }
@@ -167,8 +169,8 @@ export class SupersetApi extends ApiClient {
    * Exact, case-insensitive match. FAB's `eq` is SQL `=` (case-sensitive on SQLite and PostgreSQL) while `sw` is
    * ILIKE 'value%' with `_` and `%` acting as wildcards: `sw` narrows to candidates and the comparison is made here.
    */
-  async findByName<T>(route: string, col: string, value: string, columns?: string[]): Promise<T | null> {
-    const rows = await this.list<T & Record<string, unknown>>(route, [{ col, opr: 'sw', value }], columns, MAX_LOOKUP_ROWS);
-    return rows.find((row) => String(row[col]).toLowerCase() === value.toLowerCase()) ?? null;
+  async findByName<S extends z.ZodObject>(route: string, col: string, value: string, row: S, columns?: string[]): Promise<z.output<S> | null> {
+    const rows = await this.list(route, [{ col, opr: 'sw', value }], row.extend({ [col]: z.string() }), columns, MAX_LOOKUP_ROWS);
+    return (rows.find((r) => String((r as Record<string, unknown>)[col]).toLowerCase() === value.toLowerCase()) as z.output<S> | undefined) ?? null;
   }
 }

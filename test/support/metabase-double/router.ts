@@ -28,6 +28,8 @@ export interface FaultRule {
   remaining: number;
   /** Apply the request as usual, then drop the connection: the change is made but its answer is lost. */
   afterApplying?: boolean;
+  /** Answer `status` with this JSON instead (a body of a shape Metabase never sends). */
+  body?: unknown;
 }
 
 export interface DoubleControls {
@@ -124,7 +126,8 @@ const FAULT_BODIES: Record<number, string> = {
   503: 'Metabase is still initializing. Please sit tight...',
 };
 
-function faultReply(status: number): Reply {
+function faultReply({ status, body }: FaultRule): Reply {
+  if (body !== undefined) return { status, body: body as Reply['body'] };
   if (status === 500) return exceptionError(500, 'Injected failure').reply;
   return { status, body: FAULT_BODIES[status] ?? `Injected failure (${status})` };
 }
@@ -171,7 +174,7 @@ async function serve(core: MetabaseCore, controls: DoubleControls, req: Incoming
     req.socket.destroy();
     return;
   }
-  const reply = fault ? faultReply(fault.status) : answer(core, raw);
+  const reply = fault ? faultReply(fault) : answer(core, raw);
   call.status = reply.status;
   send(res, reply);
 }
