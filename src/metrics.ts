@@ -1,5 +1,5 @@
 // The Metrics port: what bi-scim counts and times, whatever records it (prom-client in http/metrics.ts, or nothing).
-import type { AuditEvent } from './store/mapping-store.ts';
+import type { AuditEvent } from './operations/audit.ts';
 import type { HttpCallSample } from './targets/http.ts';
 
 export interface Metrics {

@@ -4,9 +4,11 @@ import type { Metrics } from '../metrics.ts';
 import { PromiseCache } from '../cache.ts';
 import type { DirectoryGroup, ServiceAccount } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
-import type { AuditEvent, MappingStore } from '../store/mapping-store.ts';
+import { collectBiCalls, createAuditTrail, type AuditAction, type AuditChange, type AuditEvent, type AuditRetention, type AuditSink, type BiCall } from '../operations/audit.ts';
+import type { MappingStore } from '../store/mapping-store.ts';
 import { LockTimeoutError } from '../store/mapping-store.ts';
-import type { Target } from '../targets/target.ts';
+import { TargetError, type Target } from '../targets/target.ts';
+import type { DeprovisioningGuard } from '../operations/guard.ts';
 
 export interface ProvisioningOptions {
   /** IdP group name → existing BI group/role name (config `groupMappings`). */
@@ -19,6 +21,8 @@ export interface ProvisioningOptions {
   usernameTemplate: string | null;
   /** DELETE /Users removes the person from the BI tool instead of deactivating (Superset, opt-in). */
   hardDelete: boolean;
+  /** Read every removal back from the BI tool before acknowledging it (config `verifyRemovals`, default on). */
+  verifyRemovals?: boolean;
 }
 
 export interface ProvisioningDeps {
@@ -29,6 +33,10 @@ export interface ProvisioningDeps {
   options: ProvisioningOptions;
   /** Milliseconds, like Date.now; tests move it by hand. */
   now?: () => number;
+  /** Where audit events go; by default the store's stream with default retention, and the log. */
+  audit?: AuditSink;
+  /** The deprovisioning guard; none by default. */
+  guard?: DeprovisioningGuard | null;
 }
 
 /** Group names and hidden flags change rarely; a short-lived copy spares a BI call per rendered User. */
@@ -44,10 +52,14 @@ export interface Provisioning extends Required<ProvisioningDeps> {
   };
 }
 
-export function createProvisioning({ now = Date.now, ...deps }: ProvisioningDeps): Provisioning {
+export const DEFAULT_AUDIT_RETENTION: AuditRetention = { retentionDays: 400, maxEvents: 1_000_000 };
+
+export function createProvisioning({ now = Date.now, audit, ...deps }: ProvisioningDeps): Provisioning {
   return {
     ...deps,
     now,
+    guard: deps.guard ?? null,
+    audit: audit ?? createAuditTrail({ store: deps.store, logger: deps.logger, metrics: deps.metrics, retention: DEFAULT_AUDIT_RETENTION }),
     cache: { serviceAccount: new PromiseCache({ now }), groups: new PromiseCache({ ttlMs: GROUP_LIST_TTL_MS, now }), protectedIds: new PromiseCache({ now }) },
   };
 }
@@ -70,14 +82,39 @@ export function serviceAccountOf(p: Provisioning): Promise<ServiceAccount> {
   return p.cache.serviceAccount.get('self', () => p.target.serviceAccount());
 }
 
-export async function audit(p: Provisioning, ctx: RequestContext, event: AuditEvent): Promise<void> {
-  const entry = { ...event, requestId: ctx.requestId, at: new Date(p.now()).toISOString() };
-  p.metrics.provisioningEvent(event);
-  p.logger.info({ audit: entry }, `${event.action} ${event.resourceType} ${event.resourceId ?? ''} ${event.outcome}`.trim());
+/** What a use case tells the audit trail as it goes: the action may sharpen (an update turns out to deactivate). */
+export interface AuditDraft {
+  action: AuditAction;
+  resourceType: 'User' | 'Group';
+  resourceId: string | null;
+  resourceName: string | null;
+  changes: AuditChange[];
+  verified?: boolean;
+  /** What of the request was not done, on a success (e.g. protected members kept). */
+  reason?: string;
+}
+
+/** Refusals are decisions (protection, the guard); anything else that stops a write is a failure. */
+function outcomeOf(err: unknown): { outcome: 'refused' | 'failed'; reason: string } {
+  const refused = (err instanceof ScimError && (err.code === 'protectedPrincipal' || err.refusal)) || (err instanceof TargetError && err.code === 'protected');
+  return { outcome: refused ? 'refused' : 'failed', reason: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Runs one SCIM write and records exactly one audit event for it, whatever its outcome, with the BI calls it made
+ * (design §7: who, what, before → after, BI calls, outcome, verified).
+ */
+export async function audited<T>(p: Provisioning, ctx: RequestContext, draft: AuditDraft, work: (draft: AuditDraft) => Promise<T>): Promise<T> {
+  const biCalls: BiCall[] = [];
+  const record = (result: { outcome: AuditEvent['outcome']; reason?: string }) =>
+    p.audit.record({ at: isoNow(p), requestId: ctx.requestId, caller: ctx.caller, ...draft, biCalls, ...result });
   try {
-    await p.store.appendAudit(entry);
+    const value = await collectBiCalls(biCalls, () => work(draft));
+    await record({ outcome: 'success', reason: draft.reason });
+    return value;
   } catch (err) {
-    p.logger.error({ err, audit: entry }, 'audit event could not be stored');
+    await record(outcomeOf(err));
+    throw err;
   }
 }
 

@@ -8,7 +8,9 @@ import { applyPatch } from '../scim/patch.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { renderResource, sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
-import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { verifyRemoval } from '../operations/verify.ts';
+import { audited, isoNow, withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
+import { admitDeprovisioning } from './guard.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations, toMemberDelta } from './membership.ts';
 import { guardLastAdmin } from './protection.ts';
@@ -98,22 +100,43 @@ async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, 
 export async function createGroup(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('Group', body);
   const name = doc.displayName as string;
-  return withResourceLock(p, `group:${name.toLowerCase()}`, async () => {
+  return audited(p, ctx, groupDraft('group.create', null, name), (draft) => withResourceLock(p, `group:${name.toLowerCase()}`, async () => {
     const indexed = await p.store.findId('Group', 'displayName', name);
     if (indexed && (await p.target.getGroup(indexed))) throw new ScimError('uniqueness', `Group ${indexed} is already named "${name}"`);
     const { group, mappedTo } = await createOrLink(p, name);
+    draft.resourceId = group.id;
+    draft.changes.push({ attribute: 'displayName', after: name }, ...(mappedTo ? [{ attribute: 'mappedTo', after: mappedTo }] : []));
     const members = memberIds(doc.members);
     try {
-      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, { replaceWith: null, add: members, remove: [] }));
+      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, { replaceWith: null, add: members, remove: [] }, draft));
     } catch (err) {
       // Nothing of a failed create stays behind: the group made for it goes again, so the IdP's retry starts clean.
       if (!mappedTo) await p.target.deleteGroup(group.id).catch((e: unknown) => p.logger.error({ err: e, groupId: group.id }, 'could not remove a half-created group'));
       throw err;
     }
+    draft.action = 'group.create';
     const record = await saveRecord(p, group, doc, null, mappedTo);
-    await audit(p, ctx, { action: mappedTo ? 'link' : 'create', resourceType: 'Group', resourceId: group.id, outcome: 'success', detail: mappedTo });
     return renderGroup(p, ctx, { group, record }, mappedTo ? await p.target.listMembers(group.id) : members);
-  });
+  }));
+}
+
+const groupDraft = (action: AuditDraft['action'], id: string | null, displayName: string | null): AuditDraft => ({
+  action,
+  resourceType: 'Group',
+  resourceId: id,
+  resourceName: displayName,
+  changes: [],
+});
+
+/** Renames when the name really changes, and says so in the audit event. */
+async function renameAudited(p: Provisioning, loaded: LoadedGroup, name: string, draft: AuditDraft): Promise<DirectoryGroup> {
+  const before = groupDisplayName(loaded.group, loaded.record);
+  draft.resourceName = name;
+  if (before !== name) {
+    draft.action = 'group.rename';
+    draft.changes.push({ attribute: 'displayName', before, after: name });
+  }
+  return rename(p, loaded, name);
 }
 
 /** Mapped groups keep their BI name; others are renamed in the BI tool when the name really changes. */
@@ -127,52 +150,56 @@ async function rename(p: Provisioning, loaded: LoadedGroup, name: string): Promi
 /** PUT /Groups: a body without `members` leaves members alone; `members: []` empties the group. */
 export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('Group', body);
-  return withResourceLock(p, `group:id:${id}`, async () => {
+  return audited(p, ctx, groupDraft('group.update', id, String(doc.displayName)), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
-    const group = await rename(p, loaded, doc.displayName as string);
+    const group = await renameAudited(p, loaded, doc.displayName as string, draft);
+    const delta = { replaceWith: 'members' in doc ? memberIds(doc.members) : null, add: [], remove: [] };
+    const members = await applyMembership(p, ctx, group, delta, draft);
     const record = await saveRecord(p, group, doc, loaded.record);
-    const members = await applyMembership(p, ctx, group, {
-      replaceWith: 'members' in doc ? memberIds(doc.members) : null,
-      add: [],
-      remove: [],
-    });
-    await audit(p, ctx, { action: 'replace', resourceType: 'Group', resourceId: id, outcome: 'success' });
     return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
-  });
+  }));
 }
 
 /** PATCH /Groups: membership operations become one delta against the BI tool; the rest patch the stored document. */
 export async function patchGroup(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[], wantBody: boolean): Promise<ScimDoc | null> {
-  return withResourceLock(p, `group:id:${id}`, async () => {
+  const { memberSteps, otherOperations } = splitMemberOperations(operations);
+  return audited(p, ctx, groupDraft('group.update', id, null), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
-    const { memberSteps, otherOperations } = splitMemberOperations(operations);
+    draft.resourceName = groupDisplayName(loaded.group, loaded.record);
     const current = renderGroup(p, ctx, loaded, null);
     const { resource, changed } = applyPatch(current, otherOperations);
     let group = loaded.group;
     let record = loaded.record;
     if (changed) {
       const doc = sanitizeResource('Group', resource);
-      group = await rename(p, loaded, doc.displayName as string);
+      group = await renameAudited(p, loaded, doc.displayName as string, draft);
       record = await saveRecord(p, group, doc, loaded.record);
     }
-    const members = await applyMembership(p, ctx, group, await toMemberDelta(memberSteps, () => p.target.listMembers(id)));
-    if (changed || members) await audit(p, ctx, { action: 'patch', resourceType: 'Group', resourceId: id, outcome: 'success' });
+    const members = await applyMembership(p, ctx, group, await toMemberDelta(memberSteps, () => p.target.listMembers(id)), draft);
     if (!wantBody) return null;
     return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
-  });
+  }));
 }
 
 /** Mapped groups are only unlinked: the BI group or role they stand for stays. */
 export async function deleteGroup(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
-  await withResourceLock(p, `group:id:${id}`, async () => {
+  await audited(p, ctx, groupDraft('group.delete', id, null), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
-    const remove = () => p.target.deleteGroup(id);
-    // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
-    const request = { action: 'group.delete', resource: { type: 'Group' as const, id } };
-    const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
-    if (!loaded.record?.mappedTo) await (mayStripAdmins ? guardLastAdmin(p, ctx, request, (_, via) => via === id, remove) : remove());
+    draft.resourceName = groupDisplayName(loaded.group, loaded.record);
+    if (loaded.record?.mappedTo) {
+      draft.reason = `only unlinked: "${loaded.record.mappedTo}" stays in the BI tool`;
+    } else {
+      // Every member loses the group: that many removals count against the deprovisioning guard.
+      const members = await p.target.listMembers(id);
+      draft.changes.push({ attribute: 'members', removed: members });
+      await admitDeprovisioning(p, ctx, members.length, `delete Group ${id} with ${members.length} members`);
+      const remove = () => p.target.deleteGroup(id);
+      // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
+      const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
+      await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id }, (_, via) => via === id, remove) : remove());
+      await verifyRemoval(p.options.verifyRemovals !== false, draft, 'group deletion', async () => (await p.target.getGroup(id)) === null);
+    }
     await p.store.remove('Group', id);
     forgetGroupList(p);
-    await audit(p, ctx, { action: loaded.record?.mappedTo ? 'unlink' : 'delete', resourceType: 'Group', resourceId: id, outcome: 'success' });
-  });
+  }));
 }

@@ -7,7 +7,9 @@ import { matchesFilter } from '../scim/filter.ts';
 import { parseAttributePath } from '../scim/grammar.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { TargetError } from '../targets/target.ts';
-import { audit, type Provisioning, type RequestContext } from './context.ts';
+import { verifyRemoval } from '../operations/verify.ts';
+import type { AuditDraft, Provisioning, RequestContext } from './context.ts';
+import { admitDeprovisioning } from './guard.ts';
 import { guardLastAdmin, protectionOf } from './protection.ts';
 
 export interface MemberDelta {
@@ -110,8 +112,20 @@ export async function toMemberDelta(steps: MemberStep[], loadCurrent: () => Prom
   return { replaceWith: replaceWith && [...replaceWith], add: [...add], remove: [...remove] };
 }
 
-/** Applies a delta under the caller's group lock; returns the resulting member list when it was computed. */
-export async function applyMembership(p: Provisioning, ctx: RequestContext, group: DirectoryGroup, delta: MemberDelta): Promise<string[] | null> {
+/** A full list that merely omits protected people keeps them; an explicit removal of one is refused (design §2.5). */
+async function keepProtected(p: Provisioning, group: DirectoryGroup, delta: MemberDelta, remove: string[], draft: AuditDraft): Promise<string[]> {
+  if (!group.isAdmin || remove.length === 0) return [];
+  const kept = (await Promise.all(remove.map(async (id) => ((await protectionOf(p, id)) ? id : null)))).filter((id) => id !== null);
+  if (kept.length > 0 && !delta.replaceWith) throw new ScimError('protectedPrincipal', `Users ${kept.join(', ')} are protected and stay in Group ${group.id}`);
+  if (kept.length > 0) draft.reason = `protected members kept: ${kept.join(', ')}`;
+  return kept;
+}
+
+/**
+ * Applies a delta under the caller's group lock; returns the resulting member list when it was computed. Removals
+ * count against the deprovisioning guard, may not strip the last human administrator, and are read back.
+ */
+export async function applyMembership(p: Provisioning, ctx: RequestContext, group: DirectoryGroup, delta: MemberDelta, draft: AuditDraft): Promise<string[] | null> {
   let add = delta.add;
   let remove = delta.remove;
   let result: string[] | null = null;
@@ -123,16 +137,14 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
     remove = [...current].filter((id) => !desired.has(id));
     result = [...desired];
   }
-  if (group.isAdmin && remove.length > 0) {
-    const refused = (await Promise.all(remove.map(async (id) => ((await protectionOf(p, id)) ? id : null)))).filter((id) => id !== null);
-    if (refused.length > 0) {
-      await audit(p, ctx, { action: 'member.remove', resourceType: 'Group', resourceId: group.id, outcome: 'refused', detail: `protected: ${refused.join(', ')}` });
-      // An explicit removal is refused; a full list that merely omits them keeps them (design §2.5).
-      if (!delta.replaceWith) throw new ScimError('protectedPrincipal', `Users ${refused.join(', ')} are protected and stay in Group ${group.id}`);
-      remove = remove.filter((id) => !refused.includes(id));
-      result = [...(result ?? []), ...refused];
-    }
+  const kept = await keepProtected(p, group, delta, remove, draft);
+  remove = remove.filter((id) => !kept.includes(id));
+  if (kept.length > 0) result = [...(result ?? []), ...kept];
+  if (add.length > 0 || remove.length > 0) {
+    draft.changes.push({ attribute: 'members', ...(add.length > 0 ? { added: add } : {}), ...(remove.length > 0 ? { removed: remove } : {}) });
+    if (draft.action !== 'group.create') draft.action = remove.length > 0 ? 'member.remove' : 'member.add';
   }
+  await admitDeprovisioning(p, ctx, remove.length, `remove ${remove.length} members from Group ${group.id}`);
   const leaving = new Set(remove);
   const write = async () => {
     if (remove.length > 0) await p.target.removeMembers(group.id, remove);
@@ -141,15 +153,13 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
   // The cached group may not know of Admin granted a moment ago where that can happen by hand.
   const mayStripAdmins = remove.length > 0 && (group.isAdmin || !p.target.adminGroupsAreFixed);
   try {
-    if (mayStripAdmins) {
-      const request = { action: 'member.remove', resource: { type: 'Group' as const, id: group.id } };
-      await guardLastAdmin(p, ctx, request, (userId, via) => via === group.id && leaving.has(userId), write);
-    } else {
-      await write();
-    }
+    await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id: group.id }, (userId, via) => via === group.id && leaving.has(userId), write) : write());
   } catch (err) {
     if (err instanceof TargetError && err.code === 'not_found') throw new ScimError('invalidValue', `Unknown member: ${err.message}`, { cause: err });
     throw err;
+  }
+  if (remove.length > 0) {
+    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'member removal', async () => !(await p.target.listMembers(group.id)).some((id) => leaving.has(id)));
   }
   return result;
 }

@@ -2,12 +2,11 @@
 // administrator can never be deactivated, deleted or demoted via SCIM, and an administrator's login email is not changed.
 import type { DirectoryUser } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
-import { audit, serviceAccountOf, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { serviceAccountOf, withResourceLock, type Provisioning } from './context.ts';
 
-/** An audited 403: what was refused, of whom, and why. */
-async function refuse(p: Provisioning, ctx: RequestContext, action: string, resource: { type: 'User' | 'Group'; id: string }, why: string): Promise<never> {
-  await audit(p, ctx, { action, resourceType: resource.type, resourceId: resource.id, outcome: 'refused', detail: why });
-  throw new ScimError('protectedPrincipal', `${resource.type} ${resource.id}: ${why}`);
+/** A 403 (audited as `refused` by the request's audit event): of whom, and why. */
+function refuse(resource: { type: 'User' | 'Group'; id: string }, why: string): never {
+  throw new ScimError('protectedPrincipal', `${resource.type} ${resource.id} ${why}`);
 }
 
 /**
@@ -33,19 +32,19 @@ export async function protectionOf(p: Provisioning, userId: string): Promise<str
   return null;
 }
 
-export async function refuseIfProtected(p: Provisioning, ctx: RequestContext, user: DirectoryUser, action: string): Promise<void> {
+export async function refuseIfProtected(p: Provisioning, user: DirectoryUser): Promise<void> {
   const why = await protectionOf(p, user.id);
-  if (why) await refuse(p, ctx, action, { type: 'User', id: user.id }, `is ${why} and cannot be deactivated or deleted via SCIM`);
+  if (why) refuse({ type: 'User', id: user.id }, `is ${why} and cannot be deactivated or deleted via SCIM`);
 }
 
 /**
  * A protected person's or an administrator's login email is theirs to keep: the BI tool's password reset follows it,
  * so re-pointing it is an account takeover. Only `allowAdminEmailChange` lets SCIM do it.
  */
-export async function refuseEmailChange(p: Provisioning, ctx: RequestContext, user: DirectoryUser, email: string, action: string): Promise<void> {
+export async function refuseEmailChange(p: Provisioning, user: DirectoryUser, email: string): Promise<void> {
   if (p.options.allowAdminEmailChange || email.toLowerCase() === user.email.toLowerCase()) return;
   const why = user.isAdmin ? 'an administrator' : await protectionOf(p, user.id);
-  if (why) await refuse(p, ctx, action, { type: 'User', id: user.id }, `is ${why}, whose login email SCIM does not change (allowAdminEmailChange)`);
+  if (why) refuse({ type: 'User', id: user.id }, `is ${why}, whose login email SCIM does not change (allowAdminEmailChange)`);
 }
 
 /**
@@ -53,18 +52,12 @@ export async function refuseEmailChange(p: Provisioning, ctx: RequestContext, us
  * `loses(userId, viaGroupId)` says which of a person's admin sources the change takes away. The check and the change
  * run under one lock, so two requests cannot each remove "the other" last administrator.
  */
-export async function guardLastAdmin<T>(
-  p: Provisioning,
-  ctx: RequestContext,
-  request: { action: string; resource: { type: 'User' | 'Group'; id: string } },
-  loses: (userId: string, viaGroupId: string) => boolean,
-  change: () => Promise<T>,
-): Promise<T> {
+export async function guardLastAdmin<T>(p: Provisioning, resource: { type: 'User' | 'Group'; id: string }, loses: (userId: string, viaGroupId: string) => boolean, change: () => Promise<T>): Promise<T> {
   return withResourceLock(p, 'admins', async () => {
     const service = (await serviceAccountOf(p)).userId;
     const admins = [...(await p.target.activeAdmins())].filter(([id]) => id !== service);
     const remaining = admins.filter(([id, vias]) => vias.some((via) => !loses(id, via)));
-    if (admins.length > 0 && remaining.length === 0) await refuse(p, ctx, request.action, request.resource, 'would leave the BI tool without an active human administrator');
+    if (admins.length > 0 && remaining.length === 0) refuse(resource, 'cannot go: that would leave the BI tool without an active human administrator');
     return change();
   });
 }

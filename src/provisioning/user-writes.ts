@@ -4,8 +4,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { DirectoryUser, DirectoryUserInput } from '../directory.ts';
 import type { ScimDoc } from '../scim/resources.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
-import { TargetError } from '../targets/target.ts';
-import { audit, isoNow, type Provisioning, type RequestContext } from './context.ts';
+import { diffAttributes, type AuditAction } from '../operations/audit.ts';
+import { verifyRemoval } from '../operations/verify.ts';
+import { isoNow, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
+import { admitDeprovisioning } from './guard.ts';
 import { guardLastAdmin, refuseEmailChange, refuseIfProtected } from './protection.ts';
 import { unmark } from './tombstones.ts';
 import { attributesOf, renderUser, toDirectoryInput } from './user-docs.ts';
@@ -75,7 +77,7 @@ async function applyToTarget(p: Provisioning, loaded: Loaded, active: boolean, i
   return user;
 }
 
-function actionOf(loaded: Loaded, active: boolean, creating: boolean): string {
+function actionOf(loaded: Loaded, active: boolean, creating: boolean): AuditAction {
   if (creating) return 'user.create';
   if (active === loaded.user.active) return 'user.update';
   return active ? 'user.reactivate' : 'user.deactivate';
@@ -83,30 +85,27 @@ function actionOf(loaded: Loaded, active: boolean, creating: boolean): string {
 
 /**
  * Makes the BI tool hold `doc` and stores it. Inactive people cannot be edited in Metabase, so their changes wait
- * in the store and are written when they are reactivated (design §2.3). A request that changes nothing, in the BI
- * tool or the store, writes nothing and is not audited again.
+ * in the store and are written when they are reactivated (design §2.3). A request that changes nothing in the BI
+ * tool or the store writes nothing (its audit event lists no changes). A deactivation is read back (verified).
  */
-export async function writeUser(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, how: { creating?: boolean; reviving?: boolean } = {}): Promise<ScimDoc> {
+export async function writeUser(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, draft: AuditDraft, how: { creating?: boolean; reviving?: boolean } = {}): Promise<ScimDoc> {
   const active = typeof doc.active === 'boolean' ? doc.active : loaded.user.active;
   const input = toDirectoryInput(p, doc);
-  const action = actionOf(loaded, active, how.creating ?? false);
-  const resource = { type: 'User' as const, id: loaded.user.id };
-  const deactivating = !active && loaded.user.active;
-  if (deactivating) await refuseIfProtected(p, ctx, loaded.user, action);
-  await refuseEmailChange(p, ctx, loaded.user, input.email, action);
-  let user: DirectoryUser;
-  try {
-    const change = () => applyToTarget(p, loaded, active, input, how.reviving ?? false);
-    user = deactivating && loaded.user.isAdmin ? await guardLastAdmin(p, ctx, { action, resource }, (id) => id === loaded.user.id, change) : await change();
-  } catch (err) {
-    if (err instanceof TargetError && err.code === 'protected') await audit(p, ctx, { action, resourceType: 'User', resourceId: resource.id, outcome: 'refused', detail: err.message });
-    throw err;
-  }
   const attributes = { ...doc, active };
+  Object.assign(draft, { action: how.reviving ? 'user.reactivate' : actionOf(loaded, active, how.creating ?? false), resourceId: loaded.user.id, resourceName: String(doc.userName) });
+  draft.changes = diffAttributes(loaded.record && !loaded.record.deleted ? { ...loaded.record.attributes, active: loaded.user.active } : null, attributes);
+  const deactivating = !active && loaded.user.active;
+  if (deactivating) {
+    await refuseIfProtected(p, loaded.user);
+    await admitDeprovisioning(p, ctx, 1, `deactivate User ${loaded.user.id}`);
+  }
+  await refuseEmailChange(p, loaded.user, input.email);
+  const change = () => applyToTarget(p, loaded, active, input, how.reviving ?? false);
+  const user = deactivating && loaded.user.isAdmin ? await guardLastAdmin(p, { type: 'User', id: loaded.user.id }, (id) => id === loaded.user.id, change) : await change();
+  if (deactivating) await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deactivation', async () => (await p.target.getUser(user.id))?.active === false);
   const unchanged = user === loaded.user && loaded.record && !loaded.record.deleted && !loaded.record.restoreGroups && isDeepStrictEqual(loaded.record.attributes, attributes);
   if (unchanged) return renderUser(p, ctx, user, loaded.record);
   const record = recordOf(p, loaded, { attributes, deleted: undefined, restoreGroups: undefined });
   await p.store.put(record);
-  await audit(p, ctx, { action, resourceType: 'User', resourceId: resource.id, outcome: 'success' });
   return renderUser(p, ctx, user, record);
 }

@@ -8,7 +8,9 @@ import { applyPatch } from '../scim/patch.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { sanitizeResource, type ScimDoc } from '../scim/resources.ts';
 import { TargetError } from '../targets/target.ts';
-import { audit, isoNow, withResourceLock, type Provisioning, type RequestContext } from './context.ts';
+import { verifyRemoval } from '../operations/verify.ts';
+import { audited, isoNow, withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
+import { admitDeprovisioning } from './guard.ts';
 import { guardLastAdmin, refuseIfProtected } from './protection.ts';
 import { isTombstoned, retire } from './tombstones.ts';
 import { attributesOf, renderUser, toDirectoryInput } from './user-docs.ts';
@@ -95,12 +97,21 @@ async function checkUserNameFree(p: Provisioning, userName: string, ownId: strin
  * A POST naming someone the BI tool already has: revive them if bi-scim DELETEd or deactivated them (design §2.3),
  * active unless the body says otherwise, else 409.
  */
-async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: DirectoryUser, doc: ScimDoc): Promise<ScimDoc> {
+async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: DirectoryUser, doc: ScimDoc, draft: AuditDraft): Promise<ScimDoc> {
+  draft.resourceId = existing.id;
   const record = await p.store.get('User', existing.id);
   const revivable = (record && !existing.active) || (await isTombstoned(p, existing, record));
   if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${String(doc.userName)}"`);
-  return writeUser(p, ctx, { user: existing, record }, { active: true, ...doc }, { reviving: true });
+  return writeUser(p, ctx, { user: existing, record }, { active: true, ...doc }, draft, { reviving: true });
 }
+
+const userDraft = (action: AuditDraft['action'], id: string | null, userName: string | null): AuditDraft => ({
+  action,
+  resourceType: 'User',
+  resourceId: id,
+  resourceName: userName,
+  changes: [],
+});
 
 /**
  * POST /Users. The BI tool is asked to create first and checks uniqueness itself (Metabase counts deactivated
@@ -109,11 +120,11 @@ async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: Di
 export async function createUser(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('User', body);
   const userName = doc.userName as string;
-  return withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
+  return audited(p, ctx, userDraft('user.create', null, userName), (draft) => withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
     const input = toDirectoryInput(p, doc);
     const indexed = await p.store.findId('User', 'userName', userName);
     const holder = indexed ? await p.target.getUser(indexed) : null;
-    if (holder) return reviveOrRefuse(p, ctx, holder, doc);
+    if (holder) return reviveOrRefuse(p, ctx, holder, doc, draft);
     let user: DirectoryUser;
     try {
       user = await p.target.createUser(input);
@@ -121,30 +132,30 @@ export async function createUser(p: Provisioning, ctx: RequestContext, body: unk
       if (!(err instanceof TargetError && err.code === 'conflict')) throw err;
       const existing = (await p.target.findUserByEmail(input.email)) ?? (input.username ? await p.target.findUserByUsername(input.username) : null);
       if (!existing) throw err;
-      return reviveOrRefuse(p, ctx, existing, doc);
+      return reviveOrRefuse(p, ctx, existing, doc, draft);
     }
     try {
-      return await writeUser(p, ctx, { user, record: null }, doc, { creating: true });
+      return await writeUser(p, ctx, { user, record: null }, doc, draft, { creating: true });
     } catch (err) {
       // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
       const now = isoNow(p);
       await p.store.put({ id: user.id, kind: 'User', attributes: doc, created: now, lastModified: now, deleted: true }).catch(() => undefined);
       throw err;
     }
-  });
+  }));
 }
 
 export async function replaceUser(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('User', body);
-  return withResourceLock(p, `user:id:${id}`, async () => {
+  return audited(p, ctx, userDraft('user.update', id, String(doc.userName)), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
     const loaded = await load(p, id);
     await checkUserNameFree(p, doc.userName as string, id);
-    return writeUser(p, ctx, loaded, doc);
-  });
+    return writeUser(p, ctx, loaded, doc, draft);
+  }));
 }
 
 export async function patchUser(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[]): Promise<ScimDoc> {
-  return withResourceLock(p, `user:id:${id}`, async () => {
+  return audited(p, ctx, userDraft('user.update', id, null), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
     const loaded = await load(p, id);
     // `groups` and meta are read-only: the patch works on the attributes alone, and only the answer renders them.
     const current = attributesOf(loaded.user, loaded.record);
@@ -154,16 +165,19 @@ export async function patchUser(p: Provisioning, ctx: RequestContext, id: string
     const doc = sanitizeResource('User', resource);
     if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
     // Written even when the patch changes nothing: a retry must finish what an interrupted request began.
-    return writeUser(p, ctx, loaded, doc);
-  });
+    return writeUser(p, ctx, loaded, doc, draft);
+  }));
 }
 
 /** DELETE /Users: deactivate and tombstone (design §2.3); a hard delete only where configured and possible. */
 export async function deleteUser(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
-  await withResourceLock(p, `user:id:${id}`, async () => {
+  await audited(p, ctx, userDraft('user.delete', id, null), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
     const { user, record } = await load(p, id);
-    const action = 'user.delete';
-    await refuseIfProtected(p, ctx, user, action);
+    draft.resourceName = String((record?.attributes.userName as string | undefined) ?? user.username ?? user.email);
+    draft.changes = [{ attribute: 'active', before: user.active, after: false }];
+    await refuseIfProtected(p, user);
+    // Only a person who still has access loses something: a DELETE of a deactivated one (Entra, 30 days on) does not count.
+    if (user.active) await admitDeprovisioning(p, ctx, 1, `DELETE User ${id}`);
     const remove = async () => {
       if (p.options.hardDelete) {
         await p.target.deleteUser(id);
@@ -174,8 +188,12 @@ export async function deleteUser(p: Provisioning, ctx: RequestContext, id: strin
       const now = isoNow(p);
       await p.store.put({ id, kind: 'User', attributes: record?.attributes ?? attributesOf(user, null), created: record?.created ?? now, lastModified: now, deleted: true });
     };
-    if (user.active && user.isAdmin) await guardLastAdmin(p, ctx, { action, resource: { type: 'User', id } }, (admin) => admin === id, remove);
+    if (user.active && user.isAdmin) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
     else await remove();
-    await audit(p, ctx, { action, resourceType: 'User', resourceId: id, outcome: 'success' });
-  });
+    const gone = async () => {
+      const after = await p.target.getUser(id);
+      return p.options.hardDelete ? after === null : after?.active === false;
+    };
+    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deletion', gone);
+  }));
 }

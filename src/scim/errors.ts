@@ -47,8 +47,10 @@ export class ScimError extends Error {
   readonly retryAfter: number | undefined;
   /** The methods a 405's resource does allow (RFC 9110 §15.5.6 requires them in `Allow`). */
   readonly allow: string[] | undefined;
+  /** A decision to refuse (the deprovisioning guard's 503), not a failure: audited as `refused`. */
+  readonly refusal: boolean;
 
-  constructor(code: ScimErrorCode, detail: string, options?: { retryAfter?: number; allow?: string[]; cause?: unknown }) {
+  constructor(code: ScimErrorCode, detail: string, options?: { retryAfter?: number; allow?: string[]; refusal?: boolean; cause?: unknown }) {
     super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ScimError';
     this.code = code;
@@ -56,6 +58,7 @@ export class ScimError extends Error {
     this.scimType = ERRORS[code].scimType;
     this.retryAfter = options?.retryAfter;
     this.allow = options?.allow;
+    this.refusal = options?.refusal ?? false;
   }
 
   toJSON(): ScimErrorBody {

@@ -27,17 +27,40 @@ export interface ApiToken {
   expiresAt: string | null;
 }
 
-export interface AuditEvent {
-  action: string;
-  resourceType: ResourceKind | 'Token';
-  resourceId: string | null;
-  outcome: 'success' | 'refused' | 'failed';
-  detail?: string;
-  requestId?: string;
+/** One entry of an append-only stream (the audit trail): `id` orders entries, `at` is when it was appended (ms). */
+export interface StreamEntry {
+  id: string;
+  at: number;
+  value: unknown;
 }
 
-export interface AuditEntry extends AuditEvent {
-  at: string;
+/** Entries beyond either bound are dropped (approximately: the store may keep a few more). */
+export interface StreamRetention {
+  maxEntries: number;
+  maxAgeMs: number;
+}
+
+export interface StreamQuery {
+  /** Appended at or after this instant (ms). */
+  fromMs?: number;
+  /** Appended at or before this instant (ms). */
+  toMs?: number;
+  /** Only entries after this id (for following a stream). */
+  after?: string;
+  /** Only entries before this id (for paging back). */
+  before?: string;
+  limit: number;
+  order: 'newest' | 'oldest';
+}
+
+/** A sliding-window counter's admission: `count` more events fit when the window stays within `budget`. */
+export interface WindowRequest {
+  nowMs: number;
+  windowMs: number;
+  budget: number;
+  count: number;
+  /** Admit even over the budget (an approval is in force); the events are counted all the same. */
+  force: boolean;
 }
 
 export type IndexName = (typeof INDEXED_ATTRIBUTES)[ResourceKind][number];
@@ -113,9 +136,24 @@ export interface MappingStore {
   /** True when a token of that name existed. */
   deleteToken(name: string): Promise<boolean>;
 
-  appendAudit(event: AuditEntry): Promise<void>;
-  /** The newest audit entries first. */
-  readAudit(limit: number): Promise<AuditEntry[]>;
+  /** Appends to a named stream and trims it to `retention`; answers the entry's id. */
+  append(stream: string, value: unknown, retention: StreamRetention): Promise<string>;
+  readStream(stream: string, query: StreamQuery): Promise<StreamEntry[]>;
+
+  /** Counts `count` events into a named sliding window if they fit (atomically across replicas). */
+  admit(window: string, request: WindowRequest): Promise<{ admitted: boolean; inWindow: number }>;
+  countWindow(window: string, nowMs: number, windowMs: number): Promise<number>;
+  clearWindow(window: string): Promise<void>;
+
+  /** Small JSON values by key, optionally expiring. */
+  getValue(key: string): Promise<unknown>;
+  setValue(key: string, value: unknown, ttlMs?: number): Promise<void>;
+  deleteValue(key: string): Promise<void>;
+
+  /** Named maps of JSON values (token use, declared state, findings). */
+  putEntry(map: string, field: string, value: unknown): Promise<void>;
+  getEntries(map: string): Promise<Record<string, unknown>>;
+  deleteEntry(map: string, field: string): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

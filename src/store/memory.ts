@@ -1,11 +1,15 @@
 // The in-memory MappingStore: the embedded default for a single replica and for tests; state ends with the process.
+import { MemoryOps } from './memory-ops.ts';
 import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
 import {
   indexEntries,
   LockTimeoutError,
   normalizeIndexValue,
   type ApiToken,
-  type AuditEntry,
+  type StreamEntry,
+  type StreamQuery,
+  type StreamRetention,
+  type WindowRequest,
   type IndexName,
   type LockOptions,
   type MappingStore,
@@ -13,7 +17,6 @@ import {
   type StoredResource,
 } from './mapping-store.ts';
 
-export const MEMORY_AUDIT_CAP = 10_000;
 
 const recordKey = (kind: ResourceKind, id: string) => `${kind}:${id}`;
 const indexKey = (kind: ResourceKind, index: IndexName, value: string) => `${kind}:${index}:${value}`;
@@ -99,7 +102,7 @@ export class MemoryStore implements MappingStore {
   #records = new Map<string, string>();
   #index = new Map<string, string>();
   #tokens = new Map<string, string>();
-  #audit: string[] = [];
+  #ops = new MemoryOps();
   #locks: LocalLocks;
 
   /** `locks` lets several stores in one process contend for the same locks (tests of lock hand-over). */
@@ -161,15 +164,48 @@ export class MemoryStore implements MappingStore {
     return this.#tokens.delete(name);
   }
 
-  async appendAudit(event: AuditEntry): Promise<void> {
-    this.#audit.push(JSON.stringify(event));
-    if (this.#audit.length > MEMORY_AUDIT_CAP) this.#audit.splice(0, this.#audit.length - MEMORY_AUDIT_CAP);
+  async append(stream: string, value: unknown, retention: StreamRetention): Promise<string> {
+    return this.#ops.append(stream, value, retention);
   }
 
-  async readAudit(limit: number): Promise<AuditEntry[]> {
-    const count = Math.max(0, Math.floor(limit));
-    if (count === 0) return [];
-    return this.#audit.slice(-count).reverse().map((json) => JSON.parse(json) as AuditEntry);
+  async readStream(stream: string, query: StreamQuery): Promise<StreamEntry[]> {
+    return this.#ops.read(stream, query);
+  }
+
+  async admit(window: string, request: WindowRequest): Promise<{ admitted: boolean; inWindow: number }> {
+    return this.#ops.admit(window, request);
+  }
+
+  async countWindow(window: string, nowMs: number, windowMs: number): Promise<number> {
+    return this.#ops.count(window, nowMs, windowMs);
+  }
+
+  async clearWindow(window: string): Promise<void> {
+    this.#ops.clear(window);
+  }
+
+  async getValue(key: string): Promise<unknown> {
+    return this.#ops.getValue(key);
+  }
+
+  async setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    this.#ops.setValue(key, value, ttlMs);
+  }
+
+  async deleteValue(key: string): Promise<void> {
+    this.#ops.deleteValue(key);
+  }
+
+  async putEntry(map: string, field: string, value: unknown): Promise<void> {
+    this.#ops.putEntry(map, field, value);
+  }
+
+  async getEntries(map: string): Promise<Record<string, unknown>> {
+    return this.#ops.getEntries(map);
+  }
+
+  async deleteEntry(map: string, field: string): Promise<void> {
+    this.#ops.deleteEntry(map, field);
   }
 
   async ping(): Promise<void> {}

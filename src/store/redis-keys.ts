@@ -37,7 +37,10 @@ export function keyLayout(namespace: string = DEFAULT_NAMESPACE) {
     index: (kind: ResourceKind, index: IndexName, value: string) => `${tag}${keyPart(`idx:${kind}:${index}`, value)}`,
     lock: (name: string) => `${tag}${keyPart('lock', name)}`,
     tokens: `${tag}tokens`,
-    audit: `${tag}audit`,
+    stream: (name: string) => `${tag}${keyPart('stream', name)}`,
+    window: (name: string) => `${tag}${keyPart('window', name)}`,
+    value: (key: string) => `${tag}${keyPart('value', key)}`,
+    map: (name: string) => `${tag}${keyPart('map', name)}`,
     /** Set once the keys of the layout before hash tags have been moved (see redis-migration.ts). */
     layout: `${tag}layout`,
   };

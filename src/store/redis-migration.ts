@@ -64,7 +64,8 @@ async function replies(pipeline: ChainableCommander): Promise<unknown[]> {
  * taken is left where it is, and counted as kept.
  */
 async function movePage(redis: Redis, oldKeys: string[], oldPrefix: string, tag: string): Promise<{ moved: number; kept: number }> {
-  const rename = (key: string) => tag + key.slice(oldPrefix.length);
+  // The audit trail became one of the named streams (`stream:audit`).
+  const rename = (key: string) => tag + (key.slice(oldPrefix.length) === 'audit' ? 'stream:audit' : key.slice(oldPrefix.length));
   const unique = [...new Set(oldKeys)];
   const lists = unique.filter((key) => rename(key).startsWith(`${tag}idxof:`));
   const plain = unique.filter((key) => !rename(key).startsWith(`${tag}idxof:`));

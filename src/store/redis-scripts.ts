@@ -41,15 +41,34 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[
 return 0
 `;
 
+/**
+ * A sliding window as a sorted set of event times: drops what has left the window, then adds ARGV[4] events at
+ * ARGV[1] when they fit within ARGV[3] (or ARGV[5] = '1' forces them in). Answers {admitted (1/0), events in window}.
+ * Atomic, so replicas sharing one budget can never overrun it between a count and an add.
+ */
+const ADMIT_LUA = `
+local now, window, budget, count = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local held = redis.call('ZCARD', KEYS[1])
+if ARGV[5] ~= '1' and held + count > budget then return {0, held} end
+local seq = redis.call('INCR', KEYS[1] .. ':seq')
+for i = 1, count do redis.call('ZADD', KEYS[1], now, seq .. ':' .. i) end
+redis.call('PEXPIRE', KEYS[1], window)
+redis.call('PEXPIRE', KEYS[1] .. ':seq', window)
+return {1, held + count}
+`;
+
 /** For ioredis defineCommand; writeRecord takes its key count first, as EVAL does. */
 export const STORE_SCRIPTS = {
   writeRecord: { lua: WRITE_RECORD_LUA },
   releaseLock: { numberOfKeys: 1, lua: RELEASE_LOCK_LUA },
   renewLock: { numberOfKeys: 1, lua: RENEW_LOCK_LUA },
+  admit: { numberOfKeys: 1, lua: ADMIT_LUA },
 };
 
 export interface StoreScripts {
   writeRecord(numKeys: number, ...keysThenArgs: string[]): Promise<number>;
   releaseLock(key: string, token: string): Promise<number>;
   renewLock(key: string, token: string, ttlMs: number): Promise<number>;
+  admit(key: string, nowMs: number, windowMs: number, budget: number, count: number, force: '0' | '1'): Promise<[number, number]>;
 }

@@ -9,7 +9,10 @@ import {
   normalizeIndexValue,
   StoreError,
   type ApiToken,
-  type AuditEntry,
+  type StreamEntry,
+  type StreamQuery,
+  type StreamRetention,
+  type WindowRequest,
   type IndexName,
   type LockOptions,
   type MappingStore,
@@ -19,6 +22,7 @@ import {
 import { createRedisClient, watchConnection, type ConnectionLogger, type RedisClient } from './redis-client.ts';
 import { DEFAULT_NAMESPACE, keyLayout } from './redis-keys.ts';
 import { migrateLegacyLayout } from './redis-migration.ts';
+import { redisOps } from './redis-ops.ts';
 import { STORE_SCRIPTS, type StoreScripts } from './redis-scripts.ts';
 import { parseRedisUrl } from './redis-url.ts';
 
@@ -32,7 +36,6 @@ export interface RedisStoreOptions {
   namespace?: string;
 }
 
-const AUDIT_MAX_LENGTH = 100_000;
 const LOCK_RETRY_FIRST_MS = 10;
 const LOCK_RETRY_MAX_MS = 200;
 /** How long an operation waits for the very first connection; later outages fail operations at once. */
@@ -63,6 +66,7 @@ export class RedisStore implements MappingStore {
   #connection: ReturnType<typeof watchConnection>;
   #startup: Promise<void> | null = null;
   #namespace: string;
+  #ops: ReturnType<typeof redisOps>;
 
   constructor(options: RedisStoreOptions) {
     const { connection, problems } = parseRedisUrl(options.url);
@@ -75,6 +79,7 @@ export class RedisStore implements MappingStore {
     for (const [name, script] of Object.entries(STORE_SCRIPTS)) redis.defineCommand(name, script);
     this.#redis = redis as Client;
     this.#connection = watchConnection(redis, this.#logger, () => this.#closing);
+    this.#ops = redisOps({ redis: this.#redis, keys: this.#keys, confirmed: (write) => this.#confirmed(write as (p: Pipeline) => ChainableCommander) });
   }
 
   get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
@@ -130,20 +135,48 @@ export class RedisStore implements MappingStore {
     return this.#run('deleteToken', async () => (await this.#confirmed<number>((p) => p.hdel(this.#keys.tokens, name))) > 0);
   }
 
-  appendAudit(event: AuditEntry): Promise<void> {
-    return this.#run('appendAudit', async () => {
-      // "~" lets Redis trim whole macro nodes: cheap, and the stream stays near the cap.
-      await this.#confirmed((p) => p.xadd(this.#keys.audit, 'MAXLEN', '~', AUDIT_MAX_LENGTH, '*', 'data', JSON.stringify(event)));
-    });
+  append(stream: string, value: unknown, retention: StreamRetention): Promise<string> {
+    return this.#run('append', () => this.#ops.append(stream, value, retention));
   }
 
-  readAudit(limit: number): Promise<AuditEntry[]> {
-    return this.#run('readAudit', async () => {
-      const count = Math.max(0, Math.floor(limit));
-      if (count === 0) return [];
-      const entries = await this.#redis.xrevrange(this.#keys.audit, '+', '-', 'COUNT', count);
-      return entries.map(([, fields]) => decode<AuditEntry>(fields[fields.indexOf('data') + 1]));
-    });
+  readStream(stream: string, query: StreamQuery): Promise<StreamEntry[]> {
+    return this.#run('readStream', () => this.#ops.read(stream, query));
+  }
+
+  admit(window: string, request: WindowRequest): Promise<{ admitted: boolean; inWindow: number }> {
+    return this.#run('admit', () => this.#ops.admit(window, request));
+  }
+
+  countWindow(window: string, nowMs: number, windowMs: number): Promise<number> {
+    return this.#run('countWindow', () => this.#ops.count(window, nowMs, windowMs));
+  }
+
+  clearWindow(window: string): Promise<void> {
+    return this.#run('clearWindow', () => this.#ops.clear(window));
+  }
+
+  getValue(key: string): Promise<unknown> {
+    return this.#run('getValue', () => this.#ops.getValue(key));
+  }
+
+  setValue(key: string, value: unknown, ttlMs?: number): Promise<void> {
+    return this.#run('setValue', () => this.#ops.setValue(key, value, ttlMs));
+  }
+
+  deleteValue(key: string): Promise<void> {
+    return this.#run('deleteValue', () => this.#ops.deleteValue(key));
+  }
+
+  putEntry(map: string, field: string, value: unknown): Promise<void> {
+    return this.#run('putEntry', () => this.#ops.putEntry(map, field, value));
+  }
+
+  getEntries(map: string): Promise<Record<string, unknown>> {
+    return this.#run('getEntries', () => this.#ops.getEntries(map));
+  }
+
+  deleteEntry(map: string, field: string): Promise<void> {
+    return this.#run('deleteEntry', () => this.#ops.deleteEntry(map, field));
   }
 
   deletedIds(kind: ResourceKind): Promise<string[]> {

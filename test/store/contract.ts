@@ -5,11 +5,11 @@ import {
   LockTimeoutError,
   StoreError,
   type ApiToken,
-  type AuditEntry,
   type MappingStore,
   type ResourceKind,
   type StoredResource,
 } from '../../src/store/mapping-store.ts';
+import { describeOpsContract } from './ops-contract.ts';
 
 const CREATED = '2025-03-01T10:00:00.000Z';
 
@@ -18,14 +18,6 @@ function resource(kind: ResourceKind, id: string, attributes: Record<string, unk
 }
 
 const token = (name: string, sha256: string): ApiToken => ({ name, sha256, createdAt: CREATED, expiresAt: null });
-
-const audit = (n: number): AuditEntry => ({
-  at: `2025-03-01T10:00:${String(n).padStart(2, '0')}.000Z`,
-  action: 'user.create',
-  resourceType: 'User',
-  resourceId: String(n),
-  outcome: 'success',
-});
 
 export interface StoreUnderTest {
   store: MappingStore;
@@ -310,20 +302,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
-    describe('audit', () => {
-      it('reads nothing from an empty trail, and nothing for a limit of 0', async () => {
-        expect(await store.readAudit(10)).toEqual([]);
-        await store.appendAudit(audit(1));
-        expect(await store.readAudit(0)).toEqual([]);
-      });
-
-      it('returns the newest entries first, at most limit of them, exactly as appended', async () => {
-        const refused: AuditEntry = { ...audit(4), outcome: 'refused', detail: 'protected principal', requestId: 'req-4' };
-        for (const entry of [audit(1), audit(2), audit(3), refused]) await store.appendAudit(entry);
-        expect(await store.readAudit(2)).toEqual([refused, audit(3)]);
-        expect((await store.readAudit(100)).map((entry) => entry.resourceId)).toEqual(['4', '3', '2', '1']);
-      });
-    });
+    describeOpsContract(() => store);
 
     it('answers ping while healthy', async () => {
       await expect(store.ping()).resolves.toBeUndefined();

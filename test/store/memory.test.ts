@@ -1,7 +1,8 @@
-// The in-memory store: the MappingStore contract, its audit cap, and its selection by the factory.
+// The in-memory store: the MappingStore contract, its stream cap, and its selection by the factory.
 import { describe, expect, it } from 'vitest';
 import { createStore, MEMORY_STORE_WARNING } from '../../src/store/index.ts';
-import { LocalLocks, MEMORY_AUDIT_CAP, MemoryStore } from '../../src/store/memory.ts';
+import { MEMORY_STREAM_CAP } from '../../src/store/memory-ops.ts';
+import { LocalLocks, MemoryStore } from '../../src/store/memory.ts';
 import { describeStoreContract } from './contract.ts';
 
 describeStoreContract('memory', async () => {
@@ -16,16 +17,15 @@ describeStoreContract('memory', async () => {
 });
 
 describe('memory store', () => {
-  it('keeps only the newest 10,000 audit entries', async () => {
+  it('keeps only the newest 10,000 entries of a stream, whatever the retention asks', async () => {
     const store = new MemoryStore();
-    const total = MEMORY_AUDIT_CAP + 5;
-    for (let n = 1; n <= total; n++) {
-      await store.appendAudit({ at: new Date(n).toISOString(), action: 'user.patch', resourceType: 'User', resourceId: String(n), outcome: 'success' });
-    }
-    const trail = await store.readAudit(total);
+    const total = MEMORY_STREAM_CAP + 5;
+    const retention = { maxEntries: 1_000_000, maxAgeMs: 86_400_000 };
+    for (let n = 1; n <= total; n++) await store.append('audit', { n }, retention);
+    const trail = await store.readStream('audit', { limit: total, order: 'newest' });
     expect(trail).toHaveLength(10_000);
-    expect(trail[0].resourceId).toBe(String(total));
-    expect(trail.at(-1)!.resourceId).toBe('6');
+    expect(trail[0].value).toEqual({ n: total });
+    expect(trail.at(-1)!.value).toEqual({ n: 6 });
   });
 
   it('is what the factory builds without a Redis URL, with a warning that it suits one replica only', async () => {

@@ -29,7 +29,8 @@ describe.skipIf(!available)('redis store on a Redis Cluster', () => {
     it("keeps all of a deployment's keys in the one slot of its hash tag, on one master", async () => {
       await store.put({ id: '1', kind: 'User', attributes: { userName: 'alice', externalId: 'okta-1' }, created: AT, lastModified: AT });
       await store.putToken({ name: 'okta', sha256: 'a'.repeat(64), createdAt: AT, expiresAt: null });
-      await store.appendAudit({ at: AT, action: 'user.create', resourceType: 'User', resourceId: '1', outcome: 'success' });
+      await store.append('audit', { at: AT, action: 'user.create' }, { maxEntries: 10, maxAgeMs: 60_000 });
+      await store.admit('guard', { nowMs: Date.now(), windowMs: 60_000, budget: 5, count: 1, force: false });
       await store.withLock('user:alice', async () => undefined);
       const masters = raw.nodes('master');
       const holders = await Promise.all(masters.map((node) => node.keys(`{${namespace}}:*`)));

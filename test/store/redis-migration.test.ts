@@ -53,7 +53,7 @@ describe('redis store upgrading a deployment from the layout before hash tags', 
       expect(await store.findId('User', 'userName', 'gone@example.com')).toBe('9');
       expect(await store.deletedIds('User')).toEqual(['9']);
       expect(await store.listTokens()).toEqual([token]);
-      expect(await store.readAudit(10)).toEqual([event]);
+      expect((await store.readStream('audit', { limit: 10, order: 'newest' })).map((e) => e.value)).toEqual([event]);
       expect(await raw.keys(`${ns}:*`)).toEqual([]);
       expect(await raw.pttl(`{${ns}}:lock:user:bob`)).toBeGreaterThan(50_000);
       expect(logger.lines).toEqual([`Moved 11 Redis keys from ${ns}:… to {${ns}}:… (the hash-tagged layout)`]);

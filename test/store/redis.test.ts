@@ -47,14 +47,14 @@ describe('redis store on the wire', () => {
   it('lays keys out under one hash tag: JSON records, their index entries, a token hash, an audit stream', async () => {
     await store.put(user('1', 'Alice@Example.com', 'okta-1'));
     await store.putToken({ name: 'okta', sha256: 'f'.repeat(64), createdAt: '2025-03-01T10:00:00.000Z', expiresAt: null });
-    await store.appendAudit({ at: '2025-03-01T10:00:00.000Z', action: 'user.create', resourceType: 'User', resourceId: '1', outcome: 'success' });
+    await store.append('audit', { action: 'user.create' }, { maxEntries: 10, maxAgeMs: 60_000 });
     expect((await raw.keys(`${prefix}*`)).sort()).toEqual([
       `${prefix}User:1`,
-      `${prefix}audit`,
       `${prefix}idx:User:externalId:okta-1`,
       `${prefix}idx:User:userName:alice@example.com`,
       `${prefix}idxof:User:1`,
       `${prefix}layout`,
+      `${prefix}stream:audit`,
       `${prefix}tokens`,
     ]);
     expect(JSON.parse((await raw.get(`${prefix}User:1`))!)).toEqual(user('1', 'Alice@Example.com', 'okta-1'));
@@ -103,18 +103,18 @@ describe('redis store on the wire', () => {
     expect(await commandCalls('get')).toBe(getBefore);
   });
 
-  it('appends audit entries with XADD MAXLEN ~ 100000, so the stream stays near its cap', async () => {
+  it('appends to a stream with XADD MAXLEN ~ <maxEntries>, so the stream stays near its cap', async () => {
     const monitor = await raw.monitor();
     const seen: string[][] = [];
     monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
     const xadd = () => seen.find((args) => args[0].toLowerCase() === 'xadd');
     try {
-      await store.appendAudit({ at: '2025-03-01T10:00:01.000Z', action: 'token.delete', resourceType: 'Token', resourceId: null, outcome: 'success' });
+      await store.append('audit', { action: 'token.revoke' }, { maxEntries: 100_000, maxAgeMs: 86_400_000 });
       for (let attempt = 0; attempt < 40 && !xadd(); attempt++) await sleep(50);
     } finally {
       monitor.disconnect();
     }
-    expect(xadd()!.slice(1, 7)).toEqual([`${prefix}audit`, 'MAXLEN', '~', '100000', '*', 'data']);
+    expect(xadd()!.slice(1, 7)).toEqual([`${prefix}stream:audit`, 'MAXLEN', '~', '100000', '*', 'data']);
   });
 });
 

@@ -1,0 +1,93 @@
+// The in-memory store's streams, sliding windows, values and maps: the same semantics as Redis, in one process.
+import type { StreamEntry, StreamQuery, StreamRetention, WindowRequest } from './mapping-store.ts';
+
+/** The memory store keeps at most this many entries per stream, whatever the configured retention. */
+export const MEMORY_STREAM_CAP = 10_000;
+
+interface StoredEntry {
+  id: string;
+  at: number;
+  json: string;
+}
+
+/** Stream ids as Redis makes them (`<ms>-<seq>`), so ids compare the same way in both stores. */
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
+
+export class MemoryOps {
+  #streams = new Map<string, StoredEntry[]>();
+  #windows = new Map<string, number[]>();
+  #values = new Map<string, { json: string; expiresAt: number }>();
+  #maps = new Map<string, Map<string, string>>();
+  #lastId = { ms: 0, seq: 0 };
+
+  append(stream: string, value: unknown, retention: StreamRetention, now = Date.now()): string {
+    const ms = Math.max(now, this.#lastId.ms);
+    this.#lastId = { ms, seq: ms === this.#lastId.ms ? this.#lastId.seq + 1 : 0 };
+    const id = `${ms}-${this.#lastId.seq}`;
+    const entries = this.#streams.get(stream) ?? [];
+    entries.push({ id, at: ms, json: JSON.stringify(value) });
+    const keep = Math.min(retention.maxEntries, MEMORY_STREAM_CAP);
+    const fresh = entries.filter((e, i) => i >= entries.length - keep && e.at >= now - retention.maxAgeMs);
+    this.#streams.set(stream, fresh);
+    return id;
+  }
+
+  read(stream: string, { fromMs = 0, toMs = Number.POSITIVE_INFINITY, after, before, limit, order }: StreamQuery): StreamEntry[] {
+    const inRange = (e: StoredEntry) => e.at >= fromMs && e.at <= toMs && (!after || compareIds(e.id, after) > 0) && (!before || compareIds(e.id, before) < 0);
+    const matching = (this.#streams.get(stream) ?? []).filter(inRange);
+    const ordered = order === 'newest' ? matching.reverse() : matching;
+    return ordered.slice(0, Math.max(0, limit)).map((e) => ({ id: e.id, at: e.at, value: JSON.parse(e.json) }));
+  }
+
+  admit(window: string, { nowMs, windowMs, budget, count, force }: WindowRequest): { admitted: boolean; inWindow: number } {
+    const events = this.#live(window, nowMs, windowMs);
+    if (!force && events.length + count > budget) return { admitted: false, inWindow: events.length };
+    events.push(...Array.from({ length: count }, () => nowMs));
+    return { admitted: true, inWindow: events.length };
+  }
+
+  count(window: string, nowMs: number, windowMs: number): number {
+    return this.#live(window, nowMs, windowMs).length;
+  }
+
+  clear(window: string): void {
+    this.#windows.delete(window);
+  }
+
+  getValue(key: string, now = Date.now()): unknown {
+    const held = this.#values.get(key);
+    if (!held || held.expiresAt <= now) return null;
+    return JSON.parse(held.json);
+  }
+
+  setValue(key: string, value: unknown, ttlMs: number | undefined, now = Date.now()): void {
+    this.#values.set(key, { json: JSON.stringify(value), expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : now + ttlMs });
+  }
+
+  deleteValue(key: string): void {
+    this.#values.delete(key);
+  }
+
+  putEntry(map: string, field: string, value: unknown): void {
+    if (!this.#maps.has(map)) this.#maps.set(map, new Map());
+    this.#maps.get(map)!.set(field, JSON.stringify(value));
+  }
+
+  getEntries(map: string): Record<string, unknown> {
+    return Object.fromEntries([...(this.#maps.get(map) ?? new Map<string, string>())].map(([field, json]) => [field, JSON.parse(json)]));
+  }
+
+  deleteEntry(map: string, field: string): void {
+    this.#maps.get(map)?.delete(field);
+  }
+
+  #live(window: string, nowMs: number, windowMs: number): number[] {
+    const events = (this.#windows.get(window) ?? []).filter((at) => at > nowMs - windowMs);
+    this.#windows.set(window, events);
+    return events;
+  }
+}
