@@ -4,7 +4,7 @@ import { requestId } from 'hono/request-id';
 import type { Logger } from 'pino';
 import { bearerAuth } from './http/auth.ts';
 import { errorHandler, renderError } from './http/error-handler.ts';
-import { healthRoutes, type Readiness } from './http/health.ts';
+import { dependencyHealth, healthRoutes, type DependencyHealth, type Readiness } from './http/health.ts';
 import { maxBody, rateLimit } from './http/limits.ts';
 import { requestMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
@@ -16,6 +16,7 @@ import { groupRoutes } from './routes/groups.ts';
 import { searchHandler } from './routes/list.ts';
 import { userRoutes } from './routes/users.ts';
 import { ScimError } from './scim/errors.ts';
+import type { TokenUsage } from './operations/tokens.ts';
 import type { NamedToken } from './tokens.ts';
 
 export interface AppDeps {
@@ -31,6 +32,10 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** The absolute URL IdPs use, for Location and meta.location. */
   publicUrl?: string | null;
+  /** Shared with the metrics' up gauges; by default a check of its own. */
+  health?: () => Promise<DependencyHealth>;
+  /** Records each token's last use. */
+  tokenUsage?: TokenUsage;
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -47,12 +52,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.onError(errorHandler(logger));
   app.notFound((c) => renderError(c, new ScimError('notFound', `No endpoint at ${c.req.method} ${c.req.path}`)));
-  app.route('/', healthRoutes(provisioning.store, provisioning.target, readiness, logger));
+  app.route('/', healthRoutes(deps.health ?? dependencyHealth(provisioning.store, provisioning.target, logger), readiness));
 
   const scim = new Hono<AppEnv>({ strict: false });
   scim.route('/', discoveryRoutes(options));
   const limits = rateLimit({ perSecond: rateLimitRps });
-  scim.use(maxBody(maxBodyBytes), bearerAuth({ tokens, store: provisioning.store, onRefused: limits.refused }), limits.perToken);
+  const onAccepted = deps.tokenUsage ? (name: string, userAgent: string | null) => deps.tokenUsage!.touch(name, userAgent) : undefined;
+  scim.use(maxBody(maxBodyBytes), bearerAuth({ tokens, store: provisioning.store, onRefused: limits.refused, onAccepted }), limits.perToken);
   scim.route('/Users', userRoutes(provisioning, options));
   scim.route('/Groups', groupRoutes(provisioning, options));
   // POST /.search on the root searches Users then Groups (RFC 7644 §3.4.3).

@@ -64,8 +64,8 @@ export async function runChecks(env: Record<string, string | undefined>, io: Io)
     }, () => 'check BI_SCIM_REDIS_URL and that Redis is up and reachable');
     const tokensOk = await check(io, 'bearer tokens', async () => {
       const stored = await store.listTokens();
-      if (config.tokens.length + stored.length === 0) throw new Error('none configured');
-      return `${config.tokens.length} from BI_SCIM_TOKENS, ${stored.length} in the store`;
+      if (config.idpTokens.length + stored.length === 0) throw new Error('none configured');
+      return `${config.idpTokens.length} from BI_SCIM_TOKENS, ${stored.length} in the store`;
     }, () => 'set BI_SCIM_TOKENS or run `bi-scim token create --name okta`');
     const targetOk = await checkTarget(io, config, store);
     return storeOk && tokensOk && targetOk;

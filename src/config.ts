@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseConfiguredTokens } from './tokens.ts';
+import { parseConfiguredTokens, type NamedToken } from './tokens.ts';
 import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
 /** Comma-separated tokens in any configured form (src/tokens.ts), unnamed ones numbered `env-1`, `env-2`… */
@@ -37,6 +37,27 @@ export const fileSchema = z
         baselineRole: z.string().min(1).default('Gamma'),
         hardDelete: z.boolean().default(false),
       })
+      .strict()
+      .prefault({}),
+    /** The audit trail in the store: kept this many days and at most this many events (the older go first). */
+    audit: z
+      .object({ retentionDays: z.number().int().min(1).default(400), maxEvents: z.number().int().min(1_000).default(1_000_000) })
+      .strict()
+      .prefault({}),
+    /** Read every removal back from the BI tool before answering the IdP. */
+    verifyRemovals: z.boolean().default(true),
+    /** The deprovisioning guard (design §7.3); maxDeprovisions 0 turns it off. */
+    guard: z
+      .object({
+        maxDeprovisions: z.number().int().min(0).default(50),
+        maxPercent: z.number().min(0).max(100).default(10),
+        windowMinutes: z.number().int().min(1).max(1_440).default(15),
+      })
+      .strict()
+      .prefault({}),
+    /** Tokens older than this are due for rotation: flagged, alerted once, and in bi_scim_token_rotation_due. */
+    tokens: z
+      .object({ rotateAfterDays: z.number().int().min(1).default(90) })
       .strict()
       .prefault({}),
   })
@@ -129,7 +150,7 @@ const envSchema = z
     return {
       target,
       /** Accepted bearer tokens from the environment; more live in the store. */
-      tokens: e.BI_SCIM_TOKENS ?? [],
+      idpTokens: e.BI_SCIM_TOKENS ?? [],
       /** BI_SCIM_REDIS_URL with the password variables applied: a secret, like them. */
       redisUrl: resolveRedisUrl(e),
       host: e.BI_SCIM_HOST,
@@ -157,12 +178,23 @@ export type FileConfig = z.output<typeof fileSchema>;
 /** Every setting, as the rest of bi-scim receives it: the environment's and the YAML file's. */
 export type Config = z.output<typeof envSchema> & FileConfig;
 
-/** The store alone, for commands that need nothing else (`bi-scim token …`). */
-export function loadStoreConfig(env: Record<string, string | undefined>): { redisUrl: string | null } {
-  const settings = Object.fromEntries(Object.keys(redisShape).map((name) => [name, env[name] || undefined]));
-  const result = z.object(redisShape).superRefine(checkRedisSettings).safeParse(settings);
-  if (!result.success) throw new ConfigError(describe('', result.error.issues));
-  return { redisUrl: resolveRedisUrl(result.data) };
+/** What commands that need no BI tool read (`bi-scim token …`, `bi-scim audit`): the store, the tokens, the file. */
+export interface OperatorConfig {
+  redisUrl: string | null;
+  idpTokens: NamedToken[];
+  file: FileConfig;
+}
+
+export function loadOperatorConfig(env: Record<string, string | undefined>): OperatorConfig {
+  const shape = { ...redisShape, BI_SCIM_TOKENS: tokenList.optional(), BI_SCIM_CONFIG: z.string().min(1).optional() };
+  const settings = Object.fromEntries(Object.keys(shape).map((name) => [name, env[name] || undefined]));
+  const problems: string[] = [];
+  const result = z.object(shape).superRefine(checkRedisSettings).safeParse(settings);
+  if (!result.success) problems.push(...describe('', result.error.issues));
+  const file = fileSchema.safeParse(readConfigFile(settings.BI_SCIM_CONFIG, problems));
+  if (!file.success) problems.push(...describe(`${settings.BI_SCIM_CONFIG}`, file.error.issues));
+  if (!result.success || !file.success || problems.length > 0) throw new ConfigError(problems);
+  return { redisUrl: resolveRedisUrl(result.data), idpTokens: result.data.BI_SCIM_TOKENS ?? [], file: file.data };
 }
 
 export class ConfigError extends Error {

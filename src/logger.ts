@@ -14,7 +14,7 @@ const REDACT = [
   'req.headers["x-metabase-session"]',
   'headers.authorization',
   'config.target.credentials',
-  'config.tokens',
+  'config.idpTokens',
   'config.redisUrl',
 ];
 

@@ -5,13 +5,18 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Readiness } from './http/health.ts';
+import { dependencyHealth } from './http/health.ts';
 import { createMetrics, serveMetrics } from './http/metrics.ts';
+import { registerStateGauges } from './http/state-metrics.ts';
+import { recordBiCall } from './operations/audit.ts';
+import { createOperations } from './operations/setup.ts';
 import { createProvisioning } from './provisioning/context.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
 import type { MappingStore } from './store/mapping-store.ts';
 import { createTarget } from './targets/index.ts';
 import type { Target } from './targets/target.ts';
+import { VERSION } from './version.ts';
 
 export interface Sidecar {
   url: string;
@@ -56,25 +61,56 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
     await store.close();
   };
   try {
-    if (config.tokens.length === 0 && (await store.listTokens()).length === 0) {
+    if (config.idpTokens.length === 0 && (await store.listTokens()).length === 0) {
       throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
     }
-    target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn), onCall: metrics.observeBiCall });
+    target = await createTarget(config, {
+      withLock: (key, fn) => store.withLock(key, fn),
+      onCall: (sample) => {
+        metrics.observeBiCall(sample);
+        recordBiCall(sample);
+      },
+    });
+    const ops = createOperations({ config, store, target, logger, metrics });
+    const health = dependencyHealth(store, target, logger);
+    registerStateGauges(metrics.registry, {
+      version: VERSION,
+      target: config.target.kind,
+      health,
+      guard: () => ops.guard.state(),
+      tokens: () => ops.tokens(),
+      drift: async () => ({ findings: [], lastScanAt: null }),
+    });
     const provisioning = createProvisioning({
       store,
       target,
       logger,
       metrics,
+      audit: ops.audit,
+      guard: ops.guard,
       options: {
         groupMappings: config.groupMappings,
         protectedUsers: config.protectedUsers,
         allowAdminEmailChange: config.allowAdminEmailChange,
+        verifyRemovals: config.verifyRemovals,
         usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
         hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
       },
     });
     const readiness: Readiness = { draining: false };
-    const app = createApp({ provisioning, logger, readiness, basePath: config.basePath, tokens: config.tokens, maxBodyBytes: config.maxBodyBytes, rateLimitRps: config.rateLimitRps, trustProxy: config.trustProxy, publicUrl: config.publicUrl });
+    const app = createApp({
+      provisioning,
+      logger,
+      readiness,
+      health,
+      tokenUsage: ops.tokenUsage,
+      basePath: config.basePath,
+      tokens: config.idpTokens,
+      maxBodyBytes: config.maxBodyBytes,
+      rateLimitRps: config.rateLimitRps,
+      trustProxy: config.trustProxy,
+      publicUrl: config.publicUrl,
+    });
     const scim = await listen(app.fetch, config.host, config.port);
     servers.push(scim);
     const metricsServer = await serveMetrics(metrics.registry, config.host, config.metricsPort);

@@ -15,6 +15,8 @@ export interface BearerAuthOptions {
   now?: () => number;
   /** Told of every refused request before it is answered 401 (the rate limit of callers without a token). */
   onRefused?: () => void;
+  /** Told of every accepted request: which token, from which user agent (their last use). */
+  onAccepted?: (tokenName: string, userAgent: string | null) => void;
 }
 
 interface Candidate {
@@ -22,7 +24,7 @@ interface Candidate {
   hash: Buffer;
 }
 
-export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now, onRefused = () => undefined }: BearerAuthOptions): MiddlewareHandler {
+export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now, onRefused = () => undefined, onAccepted = () => undefined }: BearerAuthOptions): MiddlewareHandler {
   const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') }));
   const stored = new PromiseCache<'all', Candidate[]>({ ttlMs: refreshMs, now });
   const storedCandidates = () =>
@@ -46,6 +48,7 @@ export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now, o
       throw new ScimError('unauthorized', 'Invalid bearer token');
     }
     c.set('tokenName', caller.name);
+    onAccepted(caller.name, c.req.header('user-agent') ?? null);
     await next();
   };
 }

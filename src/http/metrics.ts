@@ -15,13 +15,19 @@ export function createMetrics(): Metrics & { registry: Registry } {
   const storeErrors = new Counter({ name: 'bi_scim_store_errors_total', help: 'Failed store operations', labelNames: ['operation'], registers: [registry] });
   const lockWaits = new Histogram({ name: 'bi_scim_lock_wait_seconds', help: 'Time spent waiting for per-resource locks', buckets: LATENCY_BUCKETS, registers: [registry] });
   const events = new Counter({ name: 'bi_scim_provisioning_events_total', help: 'Provisioning events by action, resource type and outcome', labelNames: ['action', 'resource_type', 'outcome'], registers: [registry] });
+  const unverified = new Counter({ name: 'bi_scim_verify_failures_total', help: 'Removals the BI tool did not show when read back', labelNames: ['action'], registers: [registry] });
+  const trips = new Counter({ name: 'bi_scim_guard_trips_total', help: 'Times the deprovisioning guard started holding deprovisioning', registers: [registry] });
   return {
     registry,
     observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),
     observeBiCall: ({ method, route, status, seconds }) => biCalls.observe({ method, endpoint: route, status: String(status) }, seconds),
     storeError: (operation) => storeErrors.inc({ operation }),
     lockWait: (seconds) => lockWaits.observe(seconds),
-    provisioningEvent: (e) => events.inc({ action: e.action, resource_type: e.resourceType, outcome: e.outcome }),
+    provisioningEvent: (e) => {
+      events.inc({ action: e.action, resource_type: e.resourceType, outcome: e.outcome });
+      if (e.verified === false) unverified.inc({ action: e.action });
+      if (e.action === 'guard.tripped') trips.inc();
+    },
   };
 }
 

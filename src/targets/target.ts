@@ -54,6 +54,8 @@ export interface Target {
   findUserByUsername(username: string): Promise<DirectoryUser | null>;
   /** Every person, inactive included, in a stable order (ascending id). */
   listUsers(offset: number, limit: number): Promise<Page<DirectoryUser>>;
+  /** How many people are active (API-key and internal accounts not counted): one cheap call. */
+  countActiveUsers(): Promise<number>;
   /** May leave out what the BI tool cannot take on creation (Metabase: locale); callers follow with updateUser. */
   createUser(input: DirectoryUserInput): Promise<DirectoryUser>;
   /** Applies only the keys present in `changes`; `current` is the state just read, so unchanged values are not re-sent. */

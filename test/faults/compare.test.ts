@@ -82,8 +82,10 @@ describe('the fault suite comparison', () => {
         `DELETEd, but active in Metabase (id ${pb})`,
         `DELETEd, but GET /Users/${pb} answers 200`,
         `GET /Groups/${idp.ids.get('g')} lists DELETEd person pb <pb.gone@example.com> (id ${pb}) as a member`,
+        'person pb <pb.gone@example.com> was DELETEd but is still in it',
+        'DELETEd but not in "SCIM deleted accounts"',
       ]),
     );
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(6);
   });
 });

@@ -2,6 +2,7 @@
 import type { DoubleUser, MetabaseDouble } from '../support/metabase-double.ts';
 import type { IntendedDirectory, IntendedGroup, IntendedPerson } from './directory-model.ts';
 import type { Idp } from './idp.ts';
+import { TOMBSTONE_GROUP } from '../../src/provisioning/group-view.ts';
 
 /** One difference: who or what (`person p017 <ada.lee.17@…>`, `group g03 "Sales Team 3"`) and how it differs. */
 export interface Mismatch {
@@ -89,12 +90,23 @@ function compareGroups(double: MetabaseDouble, intended: IntendedDirectory, idp:
     }
     for (const userId of actual) {
       const key = tables.personOf.get(userId);
-      if (key && intended.person(key).deleted) continue;
+      if (key && intended.person(key).deleted) {
+        add(`${personLabel(intended.person(key))} was DELETEd but is still in it`);
+        continue;
+      }
       if (!key || !group.members.has(key)) add(`${key ? personLabel(intended.person(key)) : `user id ${userId} <${userById.get(userId)!.email}>`} is in it but should not be`);
     }
   }
   for (const row of groups) {
+    if (row.name === TOMBSTONE_GROUP) continue;
     if (row.magic_group_type === null && !wantedNames.has(row.name)) rows.push({ subject: `Metabase group ${row.id} "${row.name}"`, problem: 'no intended group has this name: a duplicate or a leftover' });
+  }
+  // The group bi-scim marks DELETEd people with (README "Leavers"): exactly them, so a lost store still knows them.
+  const marked = groups.find((row) => row.name === TOMBSTONE_GROUP);
+  const markedIds = new Set(memberships.filter((m) => m.group_id === marked?.id).map((m) => m.user_id));
+  for (const person of intended.people.values()) {
+    const user = tables.userOf.get(person.key);
+    if (user && person.deleted !== markedIds.has(user.id)) rows.push({ subject: personLabel(person), problem: person.deleted ? `DELETEd but not in "${TOMBSTONE_GROUP}"` : `in "${TOMBSTONE_GROUP}" but not DELETEd` });
   }
 }
 

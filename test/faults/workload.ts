@@ -41,10 +41,11 @@ function profileFor(index: number, random: Random): Profile {
 }
 
 /** A profile edit as IdPs push them: a new family name, a preferred given name, sometimes a new login email with it. */
-function editedProfile(profile: Profile, random: Random, serial: number): Profile {
+/** An administrator's login email is not changed through SCIM (403, README "Protected principals"): admins keep theirs. */
+function editedProfile(profile: Profile, random: Random, serial: number, keepEmail: boolean): Profile {
   const roll = random();
   if (roll < 0.4) return { ...profile, familyName: `${pick(random, FAMILY)}-${profile.familyName}`.slice(0, 40) };
-  if (roll < 0.8) return { ...profile, givenName: pick(random, GIVEN) };
+  if (roll < 0.8 || keepEmail) return { ...profile, givenName: pick(random, GIVEN) };
   const familyName = pick(random, FAMILY);
   return { ...profile, familyName, email: `${profile.givenName}.${familyName}.e${serial}@northwind.example`.toLowerCase() };
 }
@@ -103,7 +104,7 @@ class Generator {
     };
     const active = people.filter((p) => !p.deleted && p.active);
     const inactive = people.filter((p) => !p.deleted && !p.active);
-    const edit = (p: IntendedPerson): Intent => ({ kind: 'edit-person', person: p.key, profile: editedProfile(p.profile, this.random, this.serial++) });
+    const edit = (p: IntendedPerson): Intent => ({ kind: 'edit-person', person: p.key, profile: editedProfile(p.profile, this.random, this.serial++, admins.has(p.key)) });
     const setActive = (value: boolean) => (p: IntendedPerson): Intent => ({ kind: 'set-active', person: p.key, active: value });
     // Entra DELETEs people some time after it deactivated them (idp-behaviour.md §2.3); Okta never does.
     const leavers = take(inactive.filter((p) => p.dialect.startsWith('entra')), 0.05);

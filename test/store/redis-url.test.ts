@@ -1,6 +1,6 @@
 // BI_SCIM_REDIS_URL: the server, Sentinel and Cluster forms, the password variables, and config errors listing every problem.
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadStoreConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, loadOperatorConfig } from '../../src/config.ts';
 import { formatRedisUrl, parseRedisUrl, type RedisConnection } from '../../src/store/redis-url.ts';
 
 const none = { username: null, password: null, masterName: null, sentinelPassword: null, db: 0 };
@@ -92,7 +92,7 @@ describe('Redis settings in the configuration', () => {
   });
 
   it('applies the same rules to the store-only settings of `bi-scim token`', () => {
-    expect(loadStoreConfig({ BI_SCIM_REDIS_URL: 'redis+cluster://c:7000', BI_SCIM_REDIS_PASSWORD: 'pw' })).toEqual({ redisUrl: 'redis+cluster://:pw@c:7000' });
-    expect(() => loadStoreConfig({ BI_SCIM_REDIS_URL: 'redis://a,b' })).toThrow(ConfigError);
+    expect(loadOperatorConfig({ BI_SCIM_REDIS_URL: 'redis+cluster://c:7000', BI_SCIM_REDIS_PASSWORD: 'pw' }).redisUrl).toBe('redis+cluster://:pw@c:7000');
+    expect(() => loadOperatorConfig({ BI_SCIM_REDIS_URL: 'redis://a,b' })).toThrow(ConfigError);
   });
 });

@@ -83,6 +83,26 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
       expect(seen.find((u) => u.id === inactive.id)?.active).toBe(false);
     });
 
+    test('countActiveUsers counts a new person, and not once they are deactivated', async () => {
+      const before = await target.countActiveUsers();
+      const user = await newUser();
+      expect(await target.countActiveUsers()).toBe(before + 1);
+      await target.setUserActive(user.id, false);
+      expect(await target.countActiveUsers()).toBe(before);
+    });
+
+    test('activeAdmins lists the administrators, each with the groups that make them one', async () => {
+      const admins = await target.activeAdmins();
+      const adminGroup = await target.findMappingTarget(target.kind === 'metabase' ? 'Administrators' : 'Admin');
+      expect([...admins.values()].flat()).toContain(adminGroup!.id);
+      const user = await newUser();
+      expect(admins.has(user.id)).toBe(false);
+      await target.addMembers(adminGroup!.id, [user.id]);
+      expect((await target.activeAdmins()).get(user.id)).toEqual([adminGroup!.id]);
+      await target.setUserActive(user.id, false);
+      expect((await target.activeAdmins()).has(user.id)).toBe(false);
+    });
+
     test('updateUser changes only the keys it is given', async () => {
       const created = await newUser('Grace', 'Hopper');
       const renamed = await target.updateUser(created, { givenName: 'Amazing Grace' });

@@ -82,6 +82,11 @@ export class MetabaseTarget implements Target {
     return { items: page.data.map(toDirectoryUser), total: page.total };
   }
 
+  /** `total` counts every match whatever the page size (metabase-api.md §1.3), so one row is enough. */
+  async countActiveUsers(): Promise<number> {
+    return (await this.api.must('GET', '/api/user', { query: { status: 'active', limit: 1, offset: 0 } }, userPage)).total;
+  }
+
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
     const created = await this.api.must('POST', '/api/user', { json: { email: input.email, first_name: input.givenName, last_name: input.familyName } }, metabaseUser);
     // POST /api/user takes no locale: the caller's follow-up updateUser sets it.

@@ -141,6 +141,12 @@ export class SupersetTarget implements Target {
     return { items: await this.toUsers(rows), total: pages[0].count };
   }
 
+  /** `count` counts every match whatever the page (superset-api.md §3.2), so one row is enough. */
+  async countActiveUsers(): Promise<number> {
+    const q = listQuery([{ col: 'active', opr: 'eq', value: true }], 0, 1, ['id']);
+    return (await this.api.must('GET', USERS, { query: { q } }, listPage(idRow))).count;
+  }
+
   /** FAB's uniqueness is exact-case, but its logins match usernames case-insensitively and fail on two matches. */
   private async assertUserFree(values: Partial<Record<'email' | 'username', string>>, ownId: string | null): Promise<void> {
     for (const [col, value] of Object.entries(values)) {
