@@ -30,9 +30,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * The deprovisioning guard is off: the workload deactivates and removes far more than a real IdP does in 15 minutes,
+ * and the guard would hold most of it (that is its job; test/e2e/operations.test.ts shows it). This suite is about
+ * convergence under faults.
+ */
 async function writeConfig(dir: string): Promise<string> {
   const path = join(dir, 'bi-scim.yaml');
-  await writeFile(path, `groupMappings:\n  - idpGroup: ${ADMIN_GROUP.name}\n    target: ${ADMIN_GROUP.target}\n`);
+  await writeFile(path, `groupMappings:\n  - idpGroup: ${ADMIN_GROUP.name}\n    target: ${ADMIN_GROUP.target}\nguard:\n  maxDeprovisions: 0\n`);
   return path;
 }
 
