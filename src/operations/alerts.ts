@@ -144,7 +144,7 @@ function resolveSink(webhook: WebhookConfig, env: Record<string, string | undefi
   };
 }
 
-/** A failure burst: from a sink's first failed attempt (or drop) to its next delivery, logged once at each end. */
+/** A failure burst: from a sink's first failed attempt (or drop) until a delivery empties its queue; one line at each end. */
 type Trouble = { failedAttempts: number; failed: number; dropped: number };
 
 class SinkQueue {
@@ -233,7 +233,8 @@ class SinkQueue {
     if (reason) this.#failing(reason);
     if (result === 'dropped' && !reason) this.#droppedAtShutdown++;
     else if (result !== 'delivered') this.#trouble![result]++;
-    else if (this.#trouble) {
+    else if (this.#trouble && this.#queue.length === 0) {
+      // Caught up, not merely one delivery between drops: an overloaded sink stays one burst, one line.
       this.#d.logger.info({ sink: this.#sink.name, ...this.#trouble }, `alert sink ${this.#sink.name} delivers again`);
       this.#trouble = null;
     }

@@ -254,12 +254,34 @@ describe('alert delivery', () => {
     let release!: () => void;
     const released = new Promise<Reply>((resolve) => (release = () => resolve({ status: 200 })));
     const receiver = await startReceiver(() => released);
-    const { alerts, count } = startAlerts([{ name: 'busy', url: receiver.url }], { queueSize: 3 });
+    const { alerts, count, logs } = startAlerts([{ name: 'busy', url: receiver.url }], { queueSize: 3 });
     for (let i = 0; i < 10; i++) alerts.notify(alert('admin.granted', { n: i }));
     expect(await count('busy', 'dropped')).toBe(6);
     release();
     await until(async () => (await count('busy', 'delivered')) === 4);
     expect(receiver.received.map((r) => JSON.parse(r.body).details.n)).toEqual([0, 1, 2, 3]);
+    expect(logs.filter((l) => l.sink === 'busy').map((l) => [l.level, l.msg])).toEqual([
+      ['warn', 'alert sink busy is failing: the queue is full (3 waiting) (logged once until it recovers)'],
+      ['info', 'alert sink busy delivers again'],
+    ]);
+  });
+
+  it('logs an overloaded sink as one burst: once when drops begin, once when it has caught up', async () => {
+    const answers: (() => void)[] = [];
+    const receiver = await startReceiver(() => new Promise((resolve) => answers.push(() => resolve({ status: 200 }))));
+    const { alerts, count, logs } = startAlerts([{ name: 'slow', url: receiver.url }], { queueSize: 1 });
+    const answerNext = async (n: number) => {
+      await until(() => answers.length >= n);
+      answers[n - 1]();
+      await until(async () => (await count('slow', 'delivered')) === n);
+    };
+    for (const n of [1, 2, 3]) alerts.notify(alert('admin.granted', { n })); // 1 sent, 2 waits, 3 dropped
+    await answerNext(1);
+    for (const n of [4, 5]) alerts.notify(alert('admin.granted', { n })); // 2 sent, 4 waits, 5 dropped
+    await answerNext(2);
+    await answerNext(3);
+    expect(await count('slow', 'dropped')).toBe(2);
+    expect(logs.filter((l) => l.sink === 'slow').map((l) => l.level)).toEqual(['warn', 'info']);
   });
 
   it('close() delivers what is queued within its bound', async () => {
