@@ -8,6 +8,8 @@ export interface Metrics {
   storeError(operation: string): void;
   lockWait(seconds: number): void;
   provisioningEvent(event: AuditEvent): void;
+  /** One alert's end at one webhook sink: delivered, failed (refused, or out of attempts) or dropped (queue full, shutdown). */
+  alertDelivery(sink: string, result: 'delivered' | 'failed' | 'dropped'): void;
 }
 
 /** The trivial twin, for tests and tools that need no metrics. */
@@ -17,4 +19,5 @@ export const noMetrics: Metrics = {
   storeError: () => undefined,
   lockWait: () => undefined,
   provisioningEvent: () => undefined,
+  alertDelivery: () => undefined,
 };

@@ -16,6 +16,7 @@ export function createMetrics(): Metrics & { registry: Registry } {
   const lockWaits = new Histogram({ name: 'bi_scim_lock_wait_seconds', help: 'Time spent waiting for per-resource locks', buckets: LATENCY_BUCKETS, registers: [registry] });
   const events = new Counter({ name: 'bi_scim_provisioning_events_total', help: 'Provisioning events by action, resource type and outcome', labelNames: ['action', 'resource_type', 'outcome'], registers: [registry] });
   const unverified = new Counter({ name: 'bi_scim_verify_failures_total', help: 'Removals the BI tool did not show when read back', labelNames: ['action'], registers: [registry] });
+  const alerts = new Counter({ name: 'bi_scim_alerts_total', help: 'Webhook alerts by sink and result (delivered, failed, dropped)', labelNames: ['sink', 'result'], registers: [registry] });
   const trips = new Counter({ name: 'bi_scim_guard_trips_total', help: 'Times the deprovisioning guard started holding deprovisioning', registers: [registry] });
   return {
     registry,
@@ -28,6 +29,7 @@ export function createMetrics(): Metrics & { registry: Registry } {
       if (e.verified === false) unverified.inc({ action: e.action });
       if (e.action === 'guard.tripped') trips.inc();
     },
+    alertDelivery: (sink, result) => alerts.inc({ sink, result }),
   };
 }
 
