@@ -1,4 +1,4 @@
-// The Metabase double in a process of its own (fair on 2 cores), with a control port for call counts, seeding and delay.
+// The Metabase double in a process of its own (fair on 2 cores), with a control port for its call log and seeding.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -56,12 +56,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 type Control = (double: MetabaseDouble, url: URL, body: Record<string, unknown>) => unknown;
 
-/** `GET /calls?from=N` lists the calls from index N on; the rest are small commands. */
+/** `GET /calls?from=N` lists the calls from index N on; `POST /seed` writes straight into the tables. */
 const CONTROLS: Record<string, Control> = {
   'GET /count': (double) => ({ count: double.calls.length }),
   'GET /calls': (double, url) => ({ count: double.calls.length, calls: double.calls.slice(Number(url.searchParams.get('from') ?? 0)) }),
-  'POST /reset': (double) => (double.resetCalls(), { count: 0 }),
-  'POST /delay': (double, _url, body) => (double.setDelay(Number(body.ms)), { delayMs: Number(body.ms) }),
   'POST /seed': (double, _url, body) => seed(double, body as SeedRequest),
   'GET /summary': (double) => summary(double),
 };

@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 
-export interface Target {
+export interface Endpoint {
   url: string;
   headers: Record<string, string>;
 }
@@ -32,7 +32,8 @@ const DRAIN_WITHIN_MS = 30_000;
 
 const agent = new Agent({ connections: MAX_CONNECTIONS, keepAliveTimeout: 30_000, pipelining: 1 });
 
-export function getter({ url, headers }: Target): Send {
+/** A Send that GETs one URL with fixed headers. */
+export function getter({ url, headers }: Endpoint): Send {
   return async () => {
     const res = await request(url, { method: 'GET', headers, dispatcher: agent });
     await res.body.dump();

@@ -33,8 +33,6 @@ export interface DoubleProcess {
   pid: number;
   count(): Promise<number>;
   callsFrom(index: number): Promise<CallRecord[]>;
-  reset(): Promise<void>;
-  setDelay(ms: number): Promise<void>;
   seed(request: SeedRequest): Promise<SeedResult>;
   summary(): Promise<DoubleSummary>;
   stop(): Promise<void>;
@@ -89,8 +87,6 @@ export async function startDouble(delayMs: number): Promise<DoubleProcess> {
     pid: child.pid!,
     count: async () => (await call<{ count: number }>('GET', '/count')).count,
     callsFrom: async (index) => (await call<{ calls: CallRecord[] }>('GET', `/calls?from=${index}`)).calls,
-    reset: async () => void (await call('POST', '/reset')),
-    setDelay: async (ms) => void (await call('POST', '/delay', { ms })),
     seed: (request) => call<SeedResult>('POST', '/seed', request),
     summary: () => call<DoubleSummary>('GET', '/summary'),
     stop: async () => void (await stopChild(child)),
