@@ -185,7 +185,7 @@ export class MetabaseTarget implements Target {
     if (unknown.length > 0) throw new TargetError('not_found', `Metabase users ${unknown.join(', ')} not found`, 404);
     for (const user of users) {
       if (user!.groupIds.includes(groupId)) continue;
-      await this.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user!.id) } });
+      await this.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user!.id) }, discardBody: true });
     }
   }
 
