@@ -12,6 +12,8 @@ export interface SeedRequest {
   groupName?: string;
   /** Empty groups named `${prefix}-group-<n>`. */
   groups?: number;
+  /** Existing people put straight into an existing group (no API calls, no call records). */
+  members?: { groupId: number; userIds: number[] };
 }
 
 export interface SeedResult {
@@ -35,6 +37,7 @@ function seed(double: MetabaseDouble, request: SeedRequest): SeedResult {
   const group = request.groupName ? double.seed.group(request.groupName) : null;
   if (group) for (const id of userIds) double.seed.membership(id, group.id);
   const groupIds = Array.from({ length: request.groups ?? 0 }, (_, i) => double.seed.group(`${prefix}-group-${i}`).id);
+  for (const id of request.members?.userIds ?? []) double.seed.membership(id, request.members!.groupId);
   return { userIds, groupId: group?.id ?? null, groupIds };
 }
 

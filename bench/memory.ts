@@ -1,6 +1,7 @@
 // Figure 4: bi-scim's resident memory over a soak at a steady rate of the requests an IdP makes between big pushes.
 import { openLoop, percentile, type Send } from './load.ts';
-import { metricTotal, residentBytes, type SidecarProcess } from './processes.ts';
+import { metricTotal, residentBytes } from './processes.ts';
+import type { SidecarProcess } from './sidecar.ts';
 import { filterPath, oktaMembers, oktaUser, type Person, type ScimClient } from './scim.ts';
 
 export interface MemorySample {
