@@ -96,6 +96,8 @@ const STEPS: Step[] = [
     warm: true,
     request: (s) => ['PATCH', `/Groups/${s.bigGroupId}`, oktaMembers(s.bigGroupId, s.bigGroupName, [s.userId])],
   },
+  // A person in groups: Superset's adapter reads the group list to see whether one of them holds Admin.
+  { step: 'read a person in groups (GET /Users/{id})', minimum: { metabase: 1, superset: 1 }, expect: 200, warm: true, request: (s) => ['GET', `/Users/${s.userId}`] },
   {
     step: 'remove 1 member from the big group (PATCH)',
     minimum: { metabase: 2, superset: 3 },

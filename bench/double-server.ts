@@ -1,4 +1,4 @@
-// The Metabase double in a process of its own (fair on 2 cores), with a control port for call counts, seeding and delay.
+// The Metabase double in a process of its own (fair on 2 cores), with a control port for its call log and seeding.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,8 @@ export interface SeedRequest {
   groupName?: string;
   /** Empty groups named `${prefix}-group-<n>`. */
   groups?: number;
+  /** Existing people put straight into an existing group (no API calls, no call records). */
+  members?: { groupId: number; userIds: number[] };
 }
 
 export interface SeedResult {
@@ -35,6 +37,7 @@ function seed(double: MetabaseDouble, request: SeedRequest): SeedResult {
   const group = request.groupName ? double.seed.group(request.groupName) : null;
   if (group) for (const id of userIds) double.seed.membership(id, group.id);
   const groupIds = Array.from({ length: request.groups ?? 0 }, (_, i) => double.seed.group(`${prefix}-group-${i}`).id);
+  for (const id of request.members?.userIds ?? []) double.seed.membership(id, request.members!.groupId);
   return { userIds, groupId: group?.id ?? null, groupIds };
 }
 
@@ -56,12 +59,10 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 type Control = (double: MetabaseDouble, url: URL, body: Record<string, unknown>) => unknown;
 
-/** `GET /calls?from=N` lists the calls from index N on; the rest are small commands. */
+/** `GET /calls?from=N` lists the calls from index N on; `POST /seed` writes straight into the tables. */
 const CONTROLS: Record<string, Control> = {
   'GET /count': (double) => ({ count: double.calls.length }),
   'GET /calls': (double, url) => ({ count: double.calls.length, calls: double.calls.slice(Number(url.searchParams.get('from') ?? 0)) }),
-  'POST /reset': (double) => (double.resetCalls(), { count: 0 }),
-  'POST /delay': (double, _url, body) => (double.setDelay(Number(body.ms)), { delayMs: Number(body.ms) }),
   'POST /seed': (double, _url, body) => seed(double, body as SeedRequest),
   'GET /summary': (double) => summary(double),
 };

@@ -1,21 +1,24 @@
 // Figures 1–4 against the Metabase double: each scenario gets fresh processes, so no figure inherits another's state.
-import { startRedis, type RunningRedis } from '../test/support/redis-server.ts';
 import { countCalls, doubleCounter, type CallsResult } from './calls.ts';
+import { measureCpu, type CpuKind, type CpuPlan } from './cpu.ts';
 import { makeDirectory } from './directory.ts';
 import { getter } from './load.ts';
 import { soak, type SoakResult } from './memory.ts';
 import { measureOverhead, type OverheadPlan, type OverheadResult } from './overhead.ts';
-import { residentBytes, SOURCE_ENTRY, startDouble, startSidecar, type DoubleProcess, type SidecarOptions, type SidecarProcess } from './processes.ts';
+import { residentBytes, startBareProxy, startDouble, type DoubleProcess } from './processes.ts';
+import { withStack, type Running, type StoreKind } from './stack.ts';
+import { SOURCE_ENTRY, type SidecarOptions, type SidecarProcess } from './sidecar.ts';
 import { measurePush, minimalMetabaseCalls, type MeasuredPush, type PushPlan } from './provisioning.ts';
 import { metabaseMinimalPusher, scimPusher } from './pushers.ts';
-import { oktaUser, ScimClient, TOKEN } from './scim.ts';
+import { oktaUser, type ScimClient } from './scim.ts';
 
-export type StoreKind = 'memory' | 'redis';
+export type { StoreKind } from './stack.ts';
 
 export interface MetabasePlan {
   sidecar: SidecarOptions;
   stores: StoreKind[];
   overhead: OverheadPlan & { delayMs: number };
+  cpu: CpuPlan;
   calls: { bigGroupMembers: number; groups: number };
   provisioning: PushPlan & { users: number; groups: number; delayMs: number; measureMinimal: boolean; stores: StoreKind[] };
   soak: { rate: number; seconds: number; sampleEveryMs: number };
@@ -33,8 +36,10 @@ export interface ProvisioningResult {
   push: MeasuredPush;
 }
 
+export type OverheadFigures = OverheadResult & { store: StoreKind; rssAtRestBytes: number; cpu: CpuKind[] };
+
 export interface MetabaseResults {
-  overhead: Array<OverheadResult & { store: StoreKind; rssAtRestBytes: number }>;
+  overhead: OverheadFigures[];
   /** The same at-rest reading for `node src/main.ts`, which pays for type stripping (`npm start`, not the image). */
   sourceEntryRssAtRestBytes: number;
   calls: CallsResult;
@@ -42,48 +47,6 @@ export interface MetabaseResults {
   /** The minimal Metabase calls replayed straight against the double at the same concurrency. */
   minimalReplay: MeasuredPush | null;
   soak: SoakResult;
-}
-
-interface Running {
-  double: DoubleProcess;
-  sidecar: SidecarProcess;
-  scim: ScimClient;
-  stop(): Promise<void>;
-}
-
-/** A fresh double, a Redis of its own when asked for, and bi-scim in front of them. */
-async function startStack(store: StoreKind, delayMs: number, options: SidecarOptions): Promise<Running> {
-  const double = await startDouble(delayMs);
-  let redis: RunningRedis | null = null;
-  try {
-    redis = store === 'redis' ? await startRedis() : null;
-    const sidecar = await startSidecar({
-      BI_SCIM_TARGET: 'metabase',
-      BI_SCIM_TARGET_URL: double.url,
-      BI_SCIM_TARGET_API_KEY: double.apiKey,
-      BI_SCIM_TOKENS: TOKEN,
-      ...(redis ? { BI_SCIM_REDIS_URL: redis.url } : {}),
-    }, options);
-    const stop = async () => {
-      await sidecar.stop();
-      await redis?.stop();
-      await double.stop();
-    };
-    return { double, sidecar, scim: new ScimClient(sidecar.url), stop };
-  } catch (err) {
-    await redis?.stop();
-    await double.stop();
-    throw err;
-  }
-}
-
-async function withStack<T>(store: StoreKind, delayMs: number, options: SidecarOptions, fn: (stack: Running) => Promise<T>): Promise<T> {
-  const stack = await startStack(store, delayMs, options);
-  try {
-    return await fn(stack);
-  } finally {
-    await stack.stop();
-  }
 }
 
 const READER = { userName: 'overhead.reader@example.com', givenName: 'Overhead', familyName: 'Reader', externalId: '00uoverhead' };
@@ -94,7 +57,16 @@ async function atRest(scim: ScimClient, sidecar: SidecarProcess): Promise<{ id: 
   return { id, rssAtRestBytes: residentBytes(sidecar.pid) };
 }
 
-async function overheadFor(store: StoreKind, plan: MetabasePlan): Promise<OverheadResult & { store: StoreKind; rssAtRestBytes: number }> {
+/** People and groups straight in the double's tables, for the membership adds of the CPU figure. */
+async function seedForCpu(double: DoubleProcess, plan: CpuPlan): Promise<{ members: { biScim: string[]; bare: string[] }; groups: Array<{ id: string; name: string }> }> {
+  // Enough people that no add repeats: a closed loop of 8 callers makes at most ~1,000 adds a second on this double.
+  const perSide = 1000 * (plan.seconds + 1);
+  const seeded = await double.seed({ users: 2 * perSide, groups: 50, prefix: 'cpu' });
+  const ids = seeded.userIds.map(String);
+  return { members: { biScim: ids.slice(0, perSide), bare: ids.slice(perSide) }, groups: seeded.groupIds.map((id, i) => ({ id: String(id), name: `cpu-group-${i}` })) };
+}
+
+async function overheadFor(store: StoreKind, plan: MetabasePlan): Promise<OverheadFigures> {
   return withStack(store, plan.overhead.delayMs, plan.sidecar, async ({ double, sidecar, scim }) => {
     const { id, rssAtRestBytes } = await atRest(scim, sidecar);
     const subject = {
@@ -104,7 +76,14 @@ async function overheadFor(store: StoreKind, plan: MetabasePlan): Promise<Overhe
       metricsUrl: sidecar.metricsUrl,
       doublePid: double.pid,
     };
-    return { store, rssAtRestBytes, ...(await measureOverhead(subject, plan.overhead)) };
+    const overhead = await measureOverhead(subject, plan.overhead);
+    const bare = await startBareProxy(double.url);
+    try {
+      const scene = { scim, double, bareUrl: bare.url, sidecarPid: sidecar.pid, barePid: bare.pid, readerId: id, ...(await seedForCpu(double, plan.cpu)) };
+      return { store, rssAtRestBytes, ...overhead, cpu: await measureCpu(scene, plan.cpu) };
+    } finally {
+      await bare.stop();
+    }
   });
 }
 
@@ -113,7 +92,7 @@ async function provisionFor(store: StoreKind, plan: MetabasePlan, afterPush?: (s
   const dir = makeDirectory(p.users, p.groups);
   return withStack(store, p.delayMs, plan.sidecar, async (stack) => {
     const rssAtRestBytes = residentBytes(stack.sidecar.pid);
-    const push = await measurePush(scimPusher(stack.scim), dir, p, stack.double, stack.sidecar.pid);
+    const push = await measurePush(scimPusher(stack.scim), dir, p, stack.double, stack.sidecar);
     const minimalCalls = minimalMetabaseCalls(dir);
     await afterPush?.(stack);
     return { store, users: p.users, groups: p.groups, memberships: dir.memberships, minimalCalls, minimalSeconds: (minimalCalls * p.delayMs) / 1000 / p.concurrency, rssAtRestBytes, push };

@@ -8,7 +8,7 @@ export interface OverheadPlan {
   /** Seconds of measured open-loop load; both sides are measured at once. */
   seconds: number;
   saturationSeconds: number;
-  /** Closed-loop caller counts to sweep; saturation is the best throughput over the sweep. */
+  /** Closed-loop caller counts to sweep (none: no sweep). */
   saturationLevels: number[];
 }
 
@@ -50,13 +50,8 @@ export interface OverheadResult {
   addedP99Ms: number;
   /** Means from bi-scim's own metrics during the latency run: where the added time goes. */
   insideBiScim: InsideBiScim;
-  saturation: {
-    levels: SaturationLevel[];
-    directPeakPerSecond: number;
-    viaBiScimPeakPerSecond: number;
-    /** Peak through bi-scim over peak direct. */
-    ratio: number;
-  };
+  /** Closed-loop throughput (no goal: a Node proxy's floor is the bare proxy's CPU, figure 1b); empty in --quick. */
+  saturation: SaturationLevel[];
 }
 
 export interface OverheadSubject {
@@ -148,10 +143,8 @@ async function saturationLevel(subject: OverheadSubject, concurrency: number, se
 
 export async function measureOverhead(subject: OverheadSubject, plan: OverheadPlan): Promise<OverheadResult> {
   const { direct, viaBiScim, insideBiScim } = await measureLatency(subject, plan);
-  const levels: SaturationLevel[] = [];
-  for (const concurrency of plan.saturationLevels) levels.push(await saturationLevel(subject, concurrency, plan.saturationSeconds));
-  const directPeakPerSecond = Math.max(...levels.map((l) => l.directPerSecond));
-  const viaBiScimPeakPerSecond = Math.max(...levels.map((l) => l.viaBiScimPerSecond));
+  const saturation: SaturationLevel[] = [];
+  for (const concurrency of plan.saturationLevels) saturation.push(await saturationLevel(subject, concurrency, plan.saturationSeconds));
   return {
     rate: plan.rate,
     direct,
@@ -159,6 +152,6 @@ export async function measureOverhead(subject: OverheadSubject, plan: OverheadPl
     addedP50Ms: round2(viaBiScim.p50Ms - direct.p50Ms),
     addedP99Ms: round2(viaBiScim.p99Ms - direct.p99Ms),
     insideBiScim,
-    saturation: { levels, directPeakPerSecond, viaBiScimPeakPerSecond, ratio: round2(viaBiScimPeakPerSecond / directPeakPerSecond) },
+    saturation,
   };
 }

@@ -2,8 +2,9 @@
 import type { SyntheticDirectory } from './directory.ts';
 import { runPool } from './load.ts';
 import type { DoubleProcess } from './processes.ts';
-import { residentBytes } from './processes.ts';
+import { watchMemory, type PushMemory } from './push-memory.ts';
 import type { Pusher } from './pushers.ts';
+import type { SidecarProcess } from './sidecar.ts';
 
 export interface PushPlan {
   /** Requests in flight at once, as the IdP keeps them. */
@@ -22,10 +23,11 @@ export interface PushTimings {
 
 export interface MeasuredPush extends PushTimings {
   biCalls: number;
-  /** Sidecar RSS: the highest sample during the push and the reading right after it (bytes); null without a sidecar. */
-  rssPeakBytes: number | null;
-  rssAfterBytes: number | null;
+  /** The sidecar's memory over the push; null when the push went straight to the BI tool. */
+  memory: PushMemory | null;
   verified: boolean;
+  /** Why the push stopped short (the sidecar killed for memory, say); null when it ran through. */
+  failure: string | null;
 }
 
 interface MemberTask {
@@ -33,7 +35,6 @@ interface MemberTask {
   indexes: number[];
 }
 
-const RSS_SAMPLE_MS = 1000;
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
 /** Batches of one group never run side by side: Okta pushes a group's batches one after another. */
@@ -41,14 +42,20 @@ function memberTasks(dir: SyntheticDirectory, batch: number): MemberTask[] {
   return dir.members.flatMap((indexes, group) => Array.from({ length: Math.ceil(indexes.length / batch) }, (_, i) => ({ group, indexes: indexes.slice(i * batch, (i + 1) * batch) })));
 }
 
-export async function pushDirectory(pusher: Pusher, dir: SyntheticDirectory, plan: PushPlan): Promise<PushTimings> {
+/** The BI ids the push got back, in the directory's order. */
+export interface PushedIds {
+  users: string[];
+  groups: string[];
+}
+
+export async function pushDirectory(pusher: Pusher, dir: SyntheticDirectory, plan: PushPlan, ids?: PushedIds): Promise<PushTimings> {
   const started = performance.now();
-  const userIds: string[] = new Array(dir.people.length);
+  const userIds: string[] = ids?.users ?? [];
   const pool = { concurrency: plan.concurrency, timeoutMs: plan.timeoutMs };
   await runPool(dir.people.map((_, i) => i), async (i) => void (userIds[i] = await pusher.createUser(dir.people[i])), pool);
   const usersSeconds = seconds(started);
   const groupsStarted = performance.now();
-  const groupIds: string[] = new Array(dir.groups.length);
+  const groupIds: string[] = ids?.groups ?? [];
   await runPool(dir.groups.map((_, g) => g), async (g) => void (groupIds[g] = await pusher.createGroup(dir.groups[g])), pool);
   const groupsSeconds = seconds(groupsStarted);
   const membersStarted = performance.now();
@@ -78,24 +85,29 @@ export function minimalMetabaseCalls(dir: SyntheticDirectory): number {
 }
 
 /** Pushes `dir` and checks that Metabase ends up holding exactly it: every person active, every membership made. */
-export async function measurePush(pusher: Pusher, dir: SyntheticDirectory, plan: PushPlan, double: DoubleProcess, sidecarPid: number | null): Promise<MeasuredPush> {
+export async function measurePush(pusher: Pusher, dir: SyntheticDirectory, plan: PushPlan, double: DoubleProcess, sidecar: SidecarProcess | null, ids?: PushedIds): Promise<MeasuredPush> {
   const before = await double.summary();
   const callsBefore = await double.count();
-  let rssPeakBytes = 0;
-  const sampler = sidecarPid === null ? null : setInterval(() => (rssPeakBytes = Math.max(rssPeakBytes, residentBytes(sidecarPid))), RSS_SAMPLE_MS);
+  const watch = sidecar && watchMemory(sidecar);
+  const started = performance.now();
   let timings: PushTimings;
+  let failure: string | null = null;
   try {
-    timings = await pushDirectory(pusher, dir, plan);
-  } finally {
-    if (sampler) clearInterval(sampler);
+    timings = await pushDirectory(pusher, dir, plan, ids);
+  } catch (err) {
+    // A sidecar killed mid-push is a result to print (with its cgroup's OOM count), not a crash of the bench.
+    if (!sidecar?.exited()) throw err;
+    failure = `the sidecar died during the push: ${(err as Error).message}`;
+    timings = { usersSeconds: Number.NaN, groupsSeconds: Number.NaN, membersSeconds: Number.NaN, totalSeconds: seconds(started) };
   }
+  const memory = watch ? await watch.finish() : null;
   const biCalls = (await double.count()) - callsBefore;
   const after = await double.summary();
-  const rssAfterBytes = sidecarPid === null ? null : residentBytes(sidecarPid);
   // Every new person is also in All Users, which Metabase adds by itself.
   const verified =
+    failure === null &&
     after.activeUsers - before.activeUsers === dir.people.length &&
     after.groups - before.groups === dir.groups.length &&
     after.memberships - before.memberships === dir.people.length + dir.memberships;
-  return { ...timings, biCalls, rssPeakBytes: rssAfterBytes === null ? null : Math.max(rssPeakBytes, rssAfterBytes), rssAfterBytes, verified };
+  return { ...timings, biCalls, memory, verified, failure };
 }

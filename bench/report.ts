@@ -34,7 +34,7 @@ export function machine(): Machine {
   };
 }
 
-export const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MB`);
+export const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024 ** 2).toFixed(1)} MiB`);
 export const ms = (n: number) => `${n.toFixed(2)} ms`;
 export const ratio = (n: number) => `${n.toFixed(2)}×`;
 

@@ -66,26 +66,26 @@ export async function groupMemberIds(api: SupersetApi, groupId: string): Promise
   return group.result.users.map((u) => String(u.id));
 }
 
-/** A case-insensitive username match: FAB's `sw` is ILIKE, and the exact comparison is made here. */
-async function usernameTaken(api: SupersetApi, username: string): Promise<boolean> {
-  const found = (await api.call('GET', listPath(USERS, 'username', 'sw', username, ['id', 'username']))).body as { result: Array<{ username: string }> };
-  return found.result.some((u) => u.username.toLowerCase() === username.toLowerCase());
+/** A case-insensitive match on one column: FAB's `sw` is ILIKE, and the exact comparison is made here. */
+async function taken(api: SupersetApi, column: 'username' | 'email', value: string): Promise<boolean> {
+  const found = (await api.call('GET', listPath(USERS, column, 'sw', value, ['id', column]))).body as { result: Array<Record<string, string>> };
+  return found.result.some((u) => u[column].toLowerCase() === value.toLowerCase());
 }
 
 /**
  * The fewest FAB calls for the same outcome (BENCHMARKS.md, "Minimum BI calls"): per person one lookup for Okta's
- * filter, then for the create a case-insensitive username check (FAB's uniqueness is exact-case, its login is not),
- * the POST and a GET of the new row (POST answers only the id); per group a name check and the POST; per PATCH batch
- * one GET of the group and one PUT of its whole `users` list.
+ * filter, then for the create a case-insensitive check of username and of email (FAB's uniqueness is exact-case, its
+ * login matches either ignoring case) and the POST, whose new row needs no GET (it holds what was sent and the
+ * baseline role); per group a name check and the POST; per PATCH batch one GET of the group and one PUT of its whole
+ * `users` list.
  */
 export function supersetMinimalPusher(api: SupersetApi, baselineRoleId: number): Pusher {
   return {
     async createUser(person) {
-      // Two requests from the IdP, two lookups: the create cannot trust an answer given to an earlier request.
-      if ((await usernameTaken(api, person.userName)) || (await usernameTaken(api, person.userName))) throw new Error(`${person.userName} already exists`);
-      const id = await createSupersetUser(api, person, baselineRoleId);
-      await api.call('GET', `${USERS}${id}${ITEM_ONLY}`);
-      return id;
+      if (await taken(api, 'username', person.userName)) throw new Error(`${person.userName} already exists`);
+      // The create is a request of its own: it cannot trust the answer the filter got.
+      if ((await taken(api, 'username', person.userName)) || (await taken(api, 'email', person.userName))) throw new Error(`${person.userName} is taken`);
+      return createSupersetUser(api, person, baselineRoleId);
     },
     async createGroup(name) {
       const found = (await api.call('GET', listPath(GROUPS, 'name', 'sw', name, ['id', 'name']))).body as { result: Array<{ name: string }> };

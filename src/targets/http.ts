@@ -23,12 +23,17 @@ export interface CallOptions {
   headers?: Record<string, string>;
   json?: unknown;
   form?: Record<string, string>;
+  /**
+   * The caller needs only the status of a success: its body is read to the end (the connection stays reusable)
+   * and dropped unparsed, and `body` is null. A failure's body is still parsed, for its error message.
+   */
+  discardBody?: boolean;
 }
 
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON when the BI tool answered JSON, the bare text otherwise. */
+  /** Parsed JSON when the BI tool answered JSON, the bare text otherwise; null for a success asked to discard it. */
   body: unknown;
 }
 
@@ -85,8 +90,13 @@ export class HttpClient {
         bodyTimeout: this.timeoutMs,
       });
       status = res.statusCode;
+      if (options.discardBody && status >= 200 && status < 300) {
+        // dump() reads at most `limit` bytes and closes the connection past that: read it all, keep the connection.
+        await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+        return { status, headers: res.headers, body: null };
+      }
       const text = await res.body.text();
-      return { status: res.statusCode, headers: res.headers, body: parseBody(text, res.headers['content-type']) };
+      return { status, headers: res.headers, body: parseBody(text, res.headers['content-type']) };
     } catch (err) {
       throw transportError(method, route, err);
     } finally {

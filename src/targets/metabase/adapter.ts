@@ -198,7 +198,8 @@ export class MetabaseTarget implements Target {
     }
     for (const user of users) {
       if (user.groupIds.includes(groupId)) continue;
-      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user.id) } }, ignored);
+      // The answer is the group's whole member list (metabase-api.md §2.2): drained unread.
+      await this.api.must('POST', '/api/permissions/membership', { json: { group_id: Number(groupId), user_id: Number(user.id) }, discardBody: true }, ignored);
     }
   }
 
