@@ -10,6 +10,7 @@ const UNIT = [
   'test/support/**/*.test.ts',
   'test/store/memory.test.ts',
   'test/store/redis-url.test.ts',
+  'test/operations/**/*.test.ts',
   'test/targets/metabase.test.ts',
 ];
 

@@ -63,7 +63,7 @@ async function withOperations<T>(config: Config, io: Io, fn: (ops: Operations) =
 async function serve(env: Env): Promise<number> {
   const config = loadConfig(env);
   const logger = createLogger(config.logLevel);
-  const sidecar = await startSidecar(config, logger);
+  const sidecar = await startSidecar(config, logger, env);
   let draining = false;
   // The first signal drains (readiness fails, in-flight requests finish); a second one exits at once.
   const stop = (signal: string) => {

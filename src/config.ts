@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { alertsConfig, checkAlertSecrets } from './operations/alerts.ts';
 import { parseConfiguredTokens, type NamedToken } from './tokens.ts';
 import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
@@ -55,6 +56,8 @@ export const fileSchema = z
       })
       .strict()
       .prefault({}),
+    /** Webhook sinks for alerts (JSON signed with HMAC-SHA256, or Slack). */
+    alerts: alertsConfig,
     /** Tokens older than this are due for rotation: flagged, alerted once, and in bi_scim_token_rotation_due. */
     tokens: z
       .object({ rotateAfterDays: z.number().int().min(1).default(90) })
@@ -229,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (!envResult.success) problems.push(...describe('', envResult.error.issues));
   const fileResult = fileSchema.safeParse(readConfigFile(cleaned.BI_SCIM_CONFIG, problems));
   if (!fileResult.success) problems.push(...describe(`${cleaned.BI_SCIM_CONFIG}`, fileResult.error.issues));
+  else problems.push(...checkAlertSecrets(fileResult.data.alerts, env).map((p) => `${cleaned.BI_SCIM_CONFIG}: ${p}`));
   if (!envResult.success || !fileResult.success || problems.length > 0) throw new ConfigError(problems);
 
   return { ...envResult.data, ...fileResult.data };

@@ -50,13 +50,20 @@ const portOf = (server: ServerType, fallback: number) => {
   return typeof address === 'object' && address ? address.port : fallback;
 };
 
-export async function startSidecar(config: Config, logger: Logger): Promise<Sidecar> {
+/** How often tokens are checked for rotation and expiry (token.expiring is raised once per token). */
+const TOKEN_CHECK_EVERY_MS = 3_600_000;
+
+/** `env` is where webhook secrets are read (alerts.webhooks[].secretEnv): main.ts passes process.env. */
+export async function startSidecar(config: Config, logger: Logger, env: Record<string, string | undefined> = {}): Promise<Sidecar> {
   const metrics = createMetrics();
   const store = instrumentStore(await createStore({ redisUrl: config.redisUrl, logger }), metrics);
   const servers: ServerType[] = [];
   let target: Target | null = null;
+  /** Stopped on shutdown, after the listeners close and before the clients do. */
+  const stoppers: Array<() => Promise<void> | void> = [];
   const release = async () => {
     await Promise.all(servers.map(close));
+    for (const stop of stoppers) await stop();
     await target?.close();
     await store.close();
   };
@@ -71,7 +78,12 @@ export async function startSidecar(config: Config, logger: Logger): Promise<Side
         recordBiCall(sample);
       },
     });
-    const ops = createOperations({ config, store, target, logger, metrics });
+    const ops = createOperations({ config, store, target, logger, metrics, env });
+    const tokenCheck = setInterval(() => void ops.warnAboutTokens().catch((err: unknown) => logger.warn({ err }, 'token check failed')), TOKEN_CHECK_EVERY_MS);
+    tokenCheck.unref();
+    void ops.warnAboutTokens().catch((err: unknown) => logger.warn({ err }, 'token check failed'));
+    // Pending alerts get a few seconds to go out; what is left is counted as dropped.
+    stoppers.push(() => clearInterval(tokenCheck), () => ops.alerts.close(Math.min(5_000, config.shutdown.timeoutMs)));
     const health = dependencyHealth(store, target, logger);
     registerStateGauges(metrics.registry, {
       version: VERSION,

@@ -61,6 +61,10 @@ export interface AuditEvent {
   reason?: string;
   /** Removals only: whether reading the BI tool back showed the change (absent where nothing was removed). */
   verified?: boolean;
+  /** For a refusal or failure: what stopped it (`protection`, `guard`, or the BI tool's error code such as `auth`). */
+  cause?: string;
+  /** Administrator rights this write gave or took (BI ids), for the admin.granted / admin.revoked alerts. */
+  admin?: { granted?: string[]; revoked?: string[] };
 }
 
 export const AUDIT_STREAM = 'audit';

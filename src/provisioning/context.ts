@@ -92,12 +92,16 @@ export interface AuditDraft {
   verified?: boolean;
   /** What of the request was not done, on a success (e.g. protected members kept). */
   reason?: string;
+  admin?: AuditEvent['admin'];
 }
 
 /** Refusals are decisions (protection, the guard); anything else that stops a write is a failure. */
-function outcomeOf(err: unknown): { outcome: 'refused' | 'failed'; reason: string } {
-  const refused = (err instanceof ScimError && (err.code === 'protectedPrincipal' || err.refusal)) || (err instanceof TargetError && err.code === 'protected');
-  return { outcome: refused ? 'refused' : 'failed', reason: err instanceof Error ? err.message : String(err) };
+function outcomeOf(err: unknown): Pick<AuditEvent, 'outcome' | 'reason' | 'cause'> {
+  const reason = err instanceof Error ? err.message : String(err);
+  if ((err instanceof ScimError && err.code === 'protectedPrincipal') || (err instanceof TargetError && err.code === 'protected')) return { outcome: 'refused', reason, cause: 'protection' };
+  if (err instanceof ScimError && err.refusal) return { outcome: 'refused', reason, cause: 'guard' };
+  const cause = err instanceof TargetError ? err.code : err instanceof ScimError && err.cause instanceof TargetError ? err.cause.code : undefined;
+  return { outcome: 'failed', reason, cause };
 }
 
 /**
@@ -106,7 +110,7 @@ function outcomeOf(err: unknown): { outcome: 'refused' | 'failed'; reason: strin
  */
 export async function audited<T>(p: Provisioning, ctx: RequestContext, draft: AuditDraft, work: (draft: AuditDraft) => Promise<T>): Promise<T> {
   const biCalls: BiCall[] = [];
-  const record = (result: { outcome: AuditEvent['outcome']; reason?: string }) =>
+  const record = (result: Pick<AuditEvent, 'outcome' | 'reason' | 'cause'>) =>
     p.audit.record({ at: isoNow(p), requestId: ctx.requestId, caller: ctx.caller, ...draft, biCalls, ...result });
   try {
     const value = await collectBiCalls(biCalls, () => work(draft));

@@ -143,6 +143,7 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
   if (add.length > 0 || remove.length > 0) {
     draft.changes.push({ attribute: 'members', ...(add.length > 0 ? { added: add } : {}), ...(remove.length > 0 ? { removed: remove } : {}) });
     if (draft.action !== 'group.create') draft.action = remove.length > 0 ? 'member.remove' : 'member.add';
+    if (group.isAdmin) draft.admin = { ...(add.length > 0 ? { granted: add } : {}), ...(remove.length > 0 ? { revoked: remove } : {}) };
   }
   await admitDeprovisioning(p, ctx, remove.length, `remove ${remove.length} members from Group ${group.id}`);
   const leaving = new Set(remove);
