@@ -30,14 +30,13 @@ function recordOf(p: Provisioning, { user, record }: Loaded, changes: Partial<St
 
 /**
  * Reactivation: the groups the BI tool drops are remembered in the store before it is asked, so a retry after a lost
- * answer still gives them back; then the person is reactivated and, when DELETEd before, unmarked.
+ * answer still gives them back; then the person is reactivated.
  */
-async function reactivate(p: Provisioning, loaded: Loaded, reviving: boolean): Promise<string[]> {
+async function reactivate(p: Provisioning, loaded: Loaded): Promise<string[]> {
   const { user } = loaded;
   const restore = [...new Set([...(loaded.record?.restoreGroups ?? []), ...p.target.reactivationLosses(user)])];
   if (restore.length > 0) await p.store.put(recordOf(p, loaded, { restoreGroups: restore }));
   await p.target.setUserActive(user.id, true, user);
-  if (reviving) await unmark(p, user);
   return restore;
 }
 
@@ -51,10 +50,12 @@ async function applyToTarget(p: Provisioning, loaded: Loaded, active: boolean, i
   try {
     let restore = loaded.record?.restoreGroups ?? [];
     if (active && !user.active) {
-      restore = await reactivate(p, loaded, reviving);
+      restore = await reactivate(p, loaded);
       undo.push(() => p.target.setUserActive(user.id, false));
       user = { ...user, active: true, groupIds: user.groupIds.filter((g) => !restore.includes(g)) };
     }
+    // A revival lifts the mark whether or not this request was the one that reactivated (a retry may find them active).
+    if (reviving && user.active) await unmark(p, user);
     if (user.active) {
       const missing = restore.filter((g) => !user.groupIds.includes(g));
       for (const groupId of missing) await p.target.addMembers(groupId, [user.id]);

@@ -81,6 +81,18 @@ describe('DELETEd people', () => {
     expect(row('again@example.com')).toMatchObject({ is_active: true, is_superuser: false });
   });
 
+  it('lose the mark on a retried revival even when the first attempt left them active but still marked', async () => {
+    await start();
+    const id = await createUser(t, 'half.back@example.com');
+    expect((await t.request('DELETE', `/Users/${id}`)).status).toBe(204);
+    t.double.failNext({ method: 'DELETE', pathPrefix: '/api/permissions/membership/' }, 503);
+    t.double.failNext({ method: 'DELETE', pathPrefix: `/api/user/${id}` }, 503);
+    expect((await t.request('POST', '/Users', userBody('half.back@example.com'))).status).toBe(503);
+    expect(row('half.back@example.com')?.is_active).toBe(true);
+    expect((await t.request('POST', '/Users', userBody('half.back@example.com'))).status).toBe(201);
+    expect(t.double.state.groupNamesOf(Number(id))).toEqual(['All Users']);
+  });
+
   it('still answer 404 after the store is lost, from the mark the BI tool keeps', async () => {
     await start();
     const id = await createUser(t, 'marked@example.com');
