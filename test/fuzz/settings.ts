@@ -31,6 +31,7 @@ function integerFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
 export function fuzzSettings(env: NodeJS.ProcessEnv = process.env): FuzzSettings {
   const runs = integerFrom(env, 'BI_SCIM_FUZZ_RUNS');
   const fullRun = runs !== undefined;
+  // npm run test:fuzz picks one seed for all files; a file run alone with only BI_SCIM_FUZZ_RUNS picks its own.
   const seed = integerFrom(env, 'BI_SCIM_FUZZ_SEED') ?? (fullRun ? Date.now() % 2 ** 31 : SUITE_SEED);
   return { runs: runs ?? SUITE_RUNS, seed, enforceTime: fullRun, maxEmails: fullRun ? 8_192 : 2_048 };
 }
