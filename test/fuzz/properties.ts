@@ -1,4 +1,7 @@
 // The fuzz properties over one store, in order; then nothing wedged, and no credential in any log line.
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeFindings, findSecretsInLogs } from '../support/log-secrets.ts';
@@ -70,15 +73,21 @@ export const SUPERSET_PROPERTIES: Array<Property<any>> = [
   { name: 'reads', outcome: `every filter and set of headers ${ANSWERS}`, cases: (h) => fc.oneof(filterRequest(h.known), headerRequest(h.known, TOKEN)), check: send, msPerCase: 300 },
 ];
 
+/** The printed counterexample shortens huge values; the file keeps all of it (bytes as arrays), to replay by hand. */
+async function saveCounterexample(suite: Suite, name: string, seed: number, counterexample: unknown): Promise<string> {
+  const file = join(tmpdir(), `bi-scim-fuzz-${suite}-${name}-${seed}.json`);
+  const json = JSON.stringify(counterexample, (_, v: unknown) => (v instanceof Uint8Array ? [...v] : v), 1);
+  await writeFile(file, json);
+  return file;
+}
+
 async function runProperty<T>(h: FuzzHarness, settings: FuzzSettings, suite: Suite, property: Property<T>, totals: FuzzStats): Promise<void> {
   const { numRuns, seed } = casesFor(settings, suite, property.name);
   h.stats = new FuzzStats();
   const started = performance.now();
   try {
-    await fc.assert(
-      fc.asyncProperty(property.cases(h, settings), (value) => property.check(h, value)),
-      { numRuns, seed },
-    );
+    const details = await fc.check(fc.asyncProperty(property.cases(h, settings), (value) => property.check(h, value)), { numRuns, seed });
+    if (details.failed) throw new Error(`${fc.defaultReportMessage(details)}\nThe whole counterexample: ${await saveCounterexample(suite, property.name, seed, details.counterexample)}`);
   } finally {
     totals.add(h.stats);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
