@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Readiness } from './http/health.ts';
+import type { Server } from 'node:http';
+import { answerClientErrors } from './http/client-errors.ts';
 import { dependencyHealth } from './http/health.ts';
 import { createMetrics, serveMetrics } from './http/metrics.ts';
 import { registerStateGauges } from './http/state-metrics.ts';
@@ -34,6 +36,7 @@ function listen(fetch: (req: Request) => Response | Promise<Response>, host: str
   return new Promise((resolve, reject) => {
     const server = serve({ fetch, hostname: host, port }, () => resolve(server));
     server.once('error', reject);
+    answerClientErrors(server as Server);
   });
 }
 

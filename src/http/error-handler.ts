@@ -35,7 +35,7 @@ export function toScimError(err: unknown): ScimError {
   if (err instanceof TargetError) {
     const code = TARGET_TO_SCIM[err.code];
     const retryAfter = code === 'unavailable' ? 5 : undefined;
-    return new ScimError(code, GATEWAY_DETAIL[err.code] ?? err.message, { retryAfter, cause: err });
+    return new ScimError(code, GATEWAY_DETAIL[err.code] ?? err.detail, { retryAfter, cause: err });
   }
   if (err instanceof StoreError) return new ScimError('unavailable', 'The bi-scim store is unavailable; try again', { retryAfter: 5, cause: err });
   return new ScimError('internal', 'Internal error', { cause: err });

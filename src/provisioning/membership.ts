@@ -156,7 +156,7 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
   try {
     await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id: group.id }, (userId, via) => via === group.id && leaving.has(userId), write) : write());
   } catch (err) {
-    if (err instanceof TargetError && err.code === 'not_found') throw new ScimError('invalidValue', `Unknown member: ${err.message}`, { cause: err });
+    if (err instanceof TargetError && err.code === 'not_found') throw new ScimError('invalidValue', `Unknown member: ${err.detail}`, { cause: err });
     throw err;
   }
   if (remove.length > 0) {

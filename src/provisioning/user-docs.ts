@@ -28,9 +28,13 @@ function readPath(doc: ScimDoc, path: string): unknown {
   }, doc);
 }
 
+/** The BI tools key people by email and refuse one that is not email-shaped; checked on input, also while the person is away. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
 export function toDirectoryInput(p: Provisioning, doc: ScimDoc): DirectoryUserInput {
   const email = primaryEmail(doc);
   if (!email) throw new ScimError('invalidValue', 'A User needs an email: in "emails" or as an email-shaped "userName"');
+  if (!EMAIL.test(email)) throw new ScimError('invalidValue', `The login email "${email}" is not an email address`);
   const name = (doc.name ?? {}) as { givenName?: string; familyName?: string };
   return {
     email,

@@ -23,6 +23,7 @@ const ERRORS = {
   payloadTooLarge: { status: 413, scimType: undefined },
   unsupportedMediaType: { status: 415, scimType: undefined },
   tooManyRequests: { status: 429, scimType: undefined },
+  headersTooLarge: { status: 431, scimType: undefined },
   internal: { status: 500, scimType: undefined },
   notImplemented: { status: 501, scimType: undefined },
   badGateway: { status: 502, scimType: undefined },

@@ -182,5 +182,6 @@ export function describeBody(body: unknown): string {
 /** The one mapping from a BI tool's non-success answer to a TargetError. */
 export function upstreamError(method: string, route: string, res: HttpResponse): TargetError {
   const code = STATUS_CODES.find(([test]) => test(res.status))?.[1] ?? 'bad_gateway';
-  return new TargetError(code, `${method} ${route} answered ${res.status}: ${describeBody(res.body)}`, res.status);
+  const said = describeBody(res.body);
+  return new TargetError(code, `${method} ${route} answered ${res.status}: ${said}`, res.status, { detail: `The BI tool refused the change (${res.status}): ${said}` });
 }

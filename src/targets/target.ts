@@ -26,12 +26,15 @@ export class TargetError extends Error {
   readonly code: TargetErrorCode;
   /** The BI tool's HTTP status, when it answered. */
   readonly upstreamStatus: number | null;
+  /** What an IdP may be told: the message without the BI tool's routes and hosts (those stay in the log). */
+  readonly detail: string;
 
-  constructor(code: TargetErrorCode, message: string, upstreamStatus: number | null = null, options?: ErrorOptions) {
+  constructor(code: TargetErrorCode, message: string, upstreamStatus: number | null = null, options?: ErrorOptions & { detail?: string }) {
     super(message, options);
     this.name = 'TargetError';
     this.code = code;
     this.upstreamStatus = upstreamStatus;
+    this.detail = options?.detail ?? message;
   }
 }
 

@@ -1,10 +1,12 @@
 // Odd input and abuse at the edge: trailing slashes, 405 with Allow, ill-formed Unicode, size and nesting caps,
 // duplicate members, BI internals kept out of answers, per-token rate limits, forwarded headers only when trusted.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientErrors } from '../../src/http/client-errors.ts';
 import { serve } from '@hono/node-server';
 import { Client } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, createGroup, createUser, expectScimError, filterQuery, groupBody, patchBody, userBody, type TestApp } from '../support/build-test-app.ts';
+import { buildTestApp, createGroup, createUser, expectScimError, filterQuery, groupBody, patchBody, searchBody, userBody, type TestApp } from '../support/build-test-app.ts';
 
 let t: TestApp;
 
@@ -187,5 +189,55 @@ describe('oversized bodies on a kept-alive connection', () => {
       await new Promise((resolve) => server.close(resolve));
       await small.close();
     }
+  });
+});
+
+describe('requests Node refuses before the app sees them', () => {
+  it('answers a request line over 16 KiB with a SCIM 431, not a bare one', async () => {
+    const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
+    answerClientErrors(server as Server);
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2/Users?excludedAttributes=${'a'.repeat(20_000)}`, { headers: { authorization: `Bearer ${t.token}` } });
+      expect(res.status).toBe(431);
+      expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+      expect(await res.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '431' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('found by fuzzing', () => {
+  it('refuses search parameters that are neither numbers nor strings with 400', async () => {
+    for (const params of [{ count: { toString: null } }, { startIndex: [] }, { attributes: { a: 1 } }, { sortOrder: 5 }, { sortBy: {} }]) {
+      expectScimError(await t.request('POST', '/Users/.search', searchBody(params)), 400);
+    }
+  });
+
+  it('removes a member named like an Object.prototype property as an unknown id, not a 500', async () => {
+    const group = await createGroup(t, 'Prototype');
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect((await t.request('PATCH', `/Groups/${group}`, patchBody({ op: 'remove', path: `members[value eq "${name}"]` }))).status).toBe(204);
+    }
+  });
+
+  it('answers a startIndex beyond any directory with an empty page, never passing it to the BI tool', async () => {
+    const answer = await t.request('POST', '/Users/.search', searchBody({ startIndex: 9007199254740991 }));
+    expect([answer.status, answer.body.Resources]).toEqual([200, []]);
+  });
+
+  it('refuses a login email that is not an email address, also while the person is deactivated', async () => {
+    const id = await createUser(t, 'away@example.com');
+    expect((await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: false } }))).status).toBe(200);
+    expectScimError(await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', path: 'emails', value: [{ value: 'not-an-email', primary: true }] })), 400, 'invalidValue');
+    expect((await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: true } }))).status).toBe(200);
+  });
+
+  it('never names a BI route in a 4xx that comes from the BI tool', async () => {
+    t.double.failNext({ method: 'POST', pathPrefix: '/api/user' }, 404);
+    const answer = await t.request('POST', '/Users', userBody('route.free@example.com'));
+    expect(answer.status).toBeLessThan(500);
+    expect(answer.body.detail).not.toMatch(/\/api\//);
   });
 });

@@ -211,7 +211,8 @@ export class MetabaseTarget implements Target {
     if (missing.length > 0) {
       const all = await this.api.must('GET', '/api/permissions/membership', {}, membershipMap);
       for (const id of missing) {
-        const membership = all[id]?.find((m) => String(m.group_id) === groupId && m.group_id !== ALL_USERS_GROUP_ID);
+        // Own properties only: an id like "toString" must find nothing, not Object.prototype's.
+        const membership = (Object.hasOwn(all, id) ? all[id] : undefined)?.find((m) => String(m.group_id) === groupId && m.group_id !== ALL_USERS_GROUP_ID);
         if (membership) membershipIds.set(id, membership.membership_id);
       }
     }

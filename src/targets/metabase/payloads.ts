@@ -114,6 +114,6 @@ const KNOWN_REFUSALS: ReadonlyArray<[RegExp, TargetErrorCode]> = [
 export function metabaseError(method: string, route: string, res: HttpResponse): TargetError {
   const detail = describeBody(res.body);
   const known = res.status === 400 ? KNOWN_REFUSALS.find(([pattern]) => pattern.test(detail)) : undefined;
-  if (known) return new TargetError(known[1], `Metabase refused ${method} ${route}: ${detail}`, res.status);
+  if (known) return new TargetError(known[1], `Metabase refused ${method} ${route}: ${detail}`, res.status, { detail: `Metabase refused: ${detail}` });
   return upstreamError(method, route, res);
 }

@@ -224,6 +224,6 @@ export function supersetError(method: string, route: string, res: HttpResponse, 
     return new TargetError('auth', `Superset forbade ${method} ${route} to "${account}": bi-scim needs an account with the Admin role`, 403);
   }
   const known = KNOWN_REFUSALS.find(([test]) => test(res.status, detail));
-  if (known) return new TargetError(known[1], `Superset refused ${method} ${route}: ${detail}`, res.status);
+  if (known) return new TargetError(known[1], `Superset refused ${method} ${route}: ${detail}`, res.status, { detail: `Superset refused: ${detail}` });
   return upstreamError(method, route, res);
 }
