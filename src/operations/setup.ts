@@ -35,7 +35,9 @@ export interface OperationsDeps {
 
 export function createOperations({ config, store, target, logger, metrics, env, now = Date.now }: OperationsDeps): Operations {
   const alerts = env ? createAlerts({ webhooks: config.alerts.webhooks, env, logger, metrics, now }) : noAlerts;
-  const audit = createAuditTrail({ store, logger, metrics, retention: config.audit, onEvent: (event) => alertsFor(event).forEach((a) => alerts.notify(a)) });
+  const audit = createAuditTrail({ store, logger, metrics, retention: config.audit, onEvent: (event) => {
+    for (const alert of alertsFor(event)) alerts.notify(alert);
+  } });
   return {
     audit,
     alerts,
