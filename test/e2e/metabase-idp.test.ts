@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
 import { metabaseState } from '../support/metabase-state.ts';
 import { listFixtures, loadFixture, replayFixture, uniqueVars } from '../support/replay.ts';
-import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { guardOffConfig, startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 
 const TOKEN = 'e2e-metabase-token';
 /** A Redis database of its own, so flushing it touches no other suite. */
@@ -29,6 +29,7 @@ beforeAll(async () => {
     BI_SCIM_TARGET_API_KEY: double.apiKey,
     BI_SCIM_TOKENS: TOKEN,
     BI_SCIM_REDIS_URL: redisUrl,
+    BI_SCIM_CONFIG: await guardOffConfig(),
   });
 });
 

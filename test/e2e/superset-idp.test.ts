@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HttpClient } from '../../src/targets/http.ts';
 import { SupersetSession } from '../../src/targets/superset/session.ts';
 import { listFixtures, loadFixture, replayFixture, uniqueVars } from '../support/replay.ts';
-import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
+import { guardOffConfig, startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 import { supersetState } from '../support/superset-state.ts';
 
 const url = inject('supersetUrl');
@@ -47,6 +47,7 @@ describe.skipIf(!url)('IdP sequences against a real Superset through the real pr
       BI_SCIM_TARGET_PASSWORD: admin.password,
       BI_SCIM_TOKENS: TOKEN,
       BI_SCIM_REDIS_URL: redisUrl,
+      BI_SCIM_CONFIG: await guardOffConfig(),
     });
   });
 

@@ -1,7 +1,7 @@
 // The real sidecar process (`node src/main.ts serve`) over HTTP, on a password-protected Redis, logging at debug.
 import type { Secret } from '../support/log-secrets.ts';
 import type { MetabaseDouble } from '../support/metabase-double.ts';
-import { startSidecarProcess } from '../support/sidecar-process.ts';
+import { guardOffConfig, startSidecarProcess } from '../support/sidecar-process.ts';
 import { FuzzHarness, metabaseDoubleSecrets, TOKEN } from './harness.ts';
 import { startPasswordRedis } from './password-redis.ts';
 
@@ -36,6 +36,7 @@ export async function startAsProcess(tool: BiTool, enforceTime: boolean): Promis
       BI_SCIM_REDIS_URL: `redis://127.0.0.1:${redis.port}`,
       BI_SCIM_REDIS_PASSWORD: redis.password,
       BI_SCIM_LOG_LEVEL: 'debug',
+      BI_SCIM_CONFIG: await guardOffConfig(),
     });
     return new FuzzHarness({
       request: (path, init) => fetch(`${sidecar.origin}${path}`, init),

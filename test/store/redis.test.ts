@@ -64,7 +64,7 @@ describe('redis store on the wire', () => {
       `${prefix}idx:User:externalId:okta-1`,
     ]);
     expect(await raw.type(`${prefix}tokens`)).toBe('hash');
-    expect(await raw.type(`${prefix}audit`)).toBe('stream');
+    expect(await raw.type(`${prefix}stream:audit`)).toBe('stream');
   });
 
   it('spells an index value with lone surrogates with \\uXXXX escapes, under a key segment of its own', async () => {

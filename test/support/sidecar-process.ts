@@ -1,5 +1,8 @@
 // Starts the real bi-scim process (`node src/main.ts serve`) on 127.0.0.1 for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './ports.ts';
 import { fileURLToPath } from 'node:url';
 
@@ -68,4 +71,15 @@ export async function startSidecarProcess(env: Record<string, string>, command: 
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * A config file (for BI_SCIM_CONFIG) that turns the deprovisioning guard off. Suites about translation replay IdP
+ * sequences that deactivate and remove a large share of a small directory within minutes, which the guard rightly
+ * holds; the operations suites show the guard itself.
+ */
+export async function guardOffConfig(extraYaml = ''): Promise<string> {
+  const path = join(await mkdtemp(join(tmpdir(), 'bi-scim-config-')), 'bi-scim.yaml');
+  await writeFile(path, `guard:\n  maxDeprovisions: 0\n${extraYaml}`);
+  return path;
 }
