@@ -12,7 +12,7 @@ import { verifyRemoval } from '../operations/verify.ts';
 import { audited, isoNow, withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
 import { admitDeprovisioning } from './guard.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
-import { applyMembership, memberIds, splitMemberOperations, toMemberDelta } from './membership.ts';
+import { applyMembership, memberIds, splitMemberOperations, toMemberDelta, type MemberDelta } from './membership.ts';
 import { guardLastAdmin } from './protection.ts';
 
 interface LoadedGroup {
@@ -85,16 +85,28 @@ async function createOrLink(p: Provisioning, name: string): Promise<{ group: Dir
   return { group, mappedTo: mapping.target };
 }
 
-async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, previous: StoredResource | null, mappedTo?: string): Promise<StoredResource> {
+/** The record holds what the IdP declared: name, externalId and members (drift compares the BI tool with it). */
+async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, previous: StoredResource | null, members: string[], mappedTo?: string): Promise<StoredResource> {
   const now = isoNow(p);
   const attributes: ScimDoc = { displayName: doc.displayName };
   if (doc.externalId) attributes.externalId = doc.externalId;
-  const record: StoredResource = { id: group.id, kind: 'Group', attributes, created: previous?.created ?? now, lastModified: now };
+  const record: StoredResource = { id: group.id, kind: 'Group', attributes, created: previous?.created ?? now, lastModified: now, members };
   const mapped = mappedTo ?? previous?.mappedTo;
   if (mapped) record.mappedTo = mapped;
   await p.store.put(record);
   rememberGroup(p, group);
   return record;
+}
+
+/**
+ * The members the IdP has now declared: a full list as applied, or the previous declaration moved by the delta. A
+ * group with no declaration yet (one made before bi-scim kept them) takes the BI tool's members after the write.
+ */
+async function declaredMembers(p: Provisioning, groupId: string, previous: StoredResource | null, delta: MemberDelta, applied: string[] | null): Promise<string[]> {
+  if (applied) return applied;
+  if (!previous?.members) return p.target.listMembers(groupId);
+  const removed = new Set(delta.remove);
+  return [...new Set([...previous.members, ...delta.add])].filter((id) => !removed.has(id));
 }
 
 export async function createGroup(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
@@ -106,17 +118,19 @@ export async function createGroup(p: Provisioning, ctx: RequestContext, body: un
     const { group, mappedTo } = await createOrLink(p, name);
     draft.resourceId = group.id;
     draft.changes.push({ attribute: 'displayName', after: name }, ...(mappedTo ? [{ attribute: 'mappedTo', after: mappedTo }] : []));
-    const members = memberIds(doc.members);
+    const delta = { replaceWith: null, add: memberIds(doc.members), remove: [] };
     try {
-      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, { replaceWith: null, add: members, remove: [] }, draft));
+      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, delta, draft));
     } catch (err) {
       // Nothing of a failed create stays behind: the group made for it goes again, so the IdP's retry starts clean.
       if (!mappedTo) await p.target.deleteGroup(group.id).catch((e: unknown) => p.logger.error({ err: e, groupId: group.id }, 'could not remove a half-created group'));
       throw err;
     }
     draft.action = 'group.create';
-    const record = await saveRecord(p, group, doc, null, mappedTo);
-    return renderGroup(p, ctx, { group, record }, mappedTo ? await p.target.listMembers(group.id) : members);
+    // A new group holds exactly what was sent; a linked one also keeps who was in it before, as declared from now on.
+    const members = mappedTo ? await p.target.listMembers(group.id) : delta.add;
+    const record = await saveRecord(p, group, doc, null, members, mappedTo);
+    return renderGroup(p, ctx, { group, record }, members);
   }));
 }
 
@@ -155,7 +169,7 @@ export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: str
     const group = await renameAudited(p, loaded, doc.displayName as string, draft);
     const delta = { replaceWith: 'members' in doc ? memberIds(doc.members) : null, add: [], remove: [] };
     const members = await applyMembership(p, ctx, group, delta, draft);
-    const record = await saveRecord(p, group, doc, loaded.record);
+    const record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
     return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
   }));
 }
@@ -166,16 +180,13 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
   return audited(p, ctx, groupDraft('group.update', id, null), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
     const loaded = await loadGroup(p, id);
     draft.resourceName = groupDisplayName(loaded.group, loaded.record);
-    const current = renderGroup(p, ctx, loaded, null);
-    const { resource, changed } = applyPatch(current, otherOperations);
-    let group = loaded.group;
+    const { resource, changed } = applyPatch(renderGroup(p, ctx, loaded, null), otherOperations);
+    const doc = sanitizeResource('Group', resource);
+    const group = changed ? await renameAudited(p, loaded, doc.displayName as string, draft) : loaded.group;
+    const delta = await toMemberDelta(memberSteps, () => p.target.listMembers(id));
+    const members = await applyMembership(p, ctx, group, delta, draft);
     let record = loaded.record;
-    if (changed) {
-      const doc = sanitizeResource('Group', resource);
-      group = await renameAudited(p, loaded, doc.displayName as string, draft);
-      record = await saveRecord(p, group, doc, loaded.record);
-    }
-    const members = await applyMembership(p, ctx, group, await toMemberDelta(memberSteps, () => p.target.listMembers(id)), draft);
+    if (changed || memberSteps.length > 0) record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
     if (!wantBody) return null;
     return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
   }));

@@ -8,7 +8,7 @@ import { parseAttributePath } from '../scim/grammar.ts';
 import type { PatchOperation } from '../scim/patch-message.ts';
 import { TargetError } from '../targets/target.ts';
 import { verifyRemoval } from '../operations/verify.ts';
-import type { AuditDraft, Provisioning, RequestContext } from './context.ts';
+import { withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
 import { admitDeprovisioning } from './guard.ts';
 import { guardLastAdmin, protectionOf } from './protection.ts';
 
@@ -163,4 +163,15 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
     await verifyRemoval(p.options.verifyRemovals !== false, draft, 'member removal', async () => !(await p.target.listMembers(group.id)).some((id) => leaving.has(id)));
   }
   return result;
+}
+
+/** A DELETEd person is no longer a declared member of any group, so a revival starts with none (design §2.3). */
+export async function undeclareMember(p: Provisioning, userId: string, groupIds: string[]): Promise<void> {
+  for (const record of (await p.store.getMany('Group', groupIds)).values()) {
+    if (!record.members?.includes(userId)) continue;
+    await withResourceLock(p, `group:id:${record.id}`, async () => {
+      const fresh = await p.store.get('Group', record.id);
+      if (fresh?.members) await p.store.put({ ...fresh, members: fresh.members.filter((id) => id !== userId) });
+    });
+  }
 }

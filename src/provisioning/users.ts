@@ -11,6 +11,7 @@ import { TargetError } from '../targets/target.ts';
 import { verifyRemoval } from '../operations/verify.ts';
 import { audited, isoNow, withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
 import { admitDeprovisioning } from './guard.ts';
+import { undeclareMember } from './membership.ts';
 import { guardLastAdmin, refuseIfProtected } from './protection.ts';
 import { isTombstoned, retire } from './tombstones.ts';
 import { attributesOf, renderUser, toDirectoryInput } from './user-docs.ts';
@@ -190,6 +191,7 @@ export async function deleteUser(p: Provisioning, ctx: RequestContext, id: strin
     };
     if (user.active && user.isAdmin) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
     else await remove();
+    await undeclareMember(p, id, user.groupIds);
     const gone = async () => {
       const after = await p.target.getUser(id);
       return p.options.hardDelete ? after === null : after?.active === false;

@@ -17,6 +17,8 @@ export interface StoredResource {
   restoreGroups?: string[];
   /** A Group linked by a configured mapping to an existing BI group or role of this name: never renamed or deleted in the BI tool. */
   mappedTo?: string;
+  /** A Group's members as the IdP last declared them (BI user ids): what drift compares the BI tool's members with. */
+  members?: string[];
 }
 
 export interface ApiToken {

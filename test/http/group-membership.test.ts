@@ -165,33 +165,52 @@ describe('members who are deactivated', () => {
 });
 
 describe('PATCH /Groups/{id} at scale', () => {
+  const addOne = (groupId: string, userId: string) => t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: userId }] }));
+
+  /** A big BI group the IdP already manages: its first SCIM write recorded the members as declared. */
   async function seedBigGroup(size: number): Promise<{ groupId: string; newcomer: string }> {
     const group = t.double.seed.group('Big Group');
     for (let i = 0; i < size; i++) {
       const user = t.double.seed.user({ email: `big${i}@example.com`, first_name: 'Big', last_name: String(i) });
       t.double.seed.membership(user.id, group.id);
     }
+    const first = t.double.seed.user({ email: 'first@example.com', first_name: 'First', last_name: 'Write' });
+    expect((await addOne(String(group.id), String(first.id))).status).toBe(204);
     const newcomer = t.double.seed.user({ email: 'newcomer@example.com', first_name: 'New', last_name: 'Comer' });
     return { groupId: String(group.id), newcomer: String(newcomer.id) };
   }
 
+  it('reads the members of a BI group once, on its first SCIM write, to record them as declared', async () => {
+    const group = t.double.seed.group('Adopted Group');
+    const [before, newcomer] = [t.double.seed.user({ email: 'before@example.com' }), t.double.seed.user({ email: 'adopter@example.com' })];
+    t.double.seed.membership(before.id, group.id);
+    t.double.resetCalls();
+    expect((await addOne(String(group.id), String(newcomer.id))).status).toBe(204);
+    const memberReads = () => t.double.calls.filter((c) => c.method === 'GET' && c.path === '/api/user' && c.query.includes(`group_id=${group.id}`)).length;
+    expect(memberReads()).toBe(1);
+    expect((await t.store.get('Group', String(group.id)))?.members?.sort()).toEqual([String(before.id), String(newcomer.id)].sort());
+    t.double.resetCalls();
+    expect((await addOne(String(group.id), String(t.double.seed.user({ email: 'later@example.com' }).id))).status).toBe(204);
+    expect(memberReads()).toBe(0);
+  });
+
   it('adds one member to a 300-member group with one user read and one insert, never reading the members', async () => {
     const { groupId, newcomer } = await seedBigGroup(300);
     t.double.resetCalls();
-    const answer = await t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: newcomer }] }));
+    const answer = await addOne(groupId, newcomer);
     expect(answer.status).toBe(204);
     expect(t.double.callCount({ method: 'GET', pathPrefix: `/api/user/${newcomer}` })).toBe(1);
     expect(t.double.callCount({ method: 'POST', pathPrefix: '/api/permissions/membership' })).toBe(1);
     expect(t.double.callCount({ method: 'GET', pathPrefix: `/api/permissions/group/${groupId}` })).toBe(0);
     expect(t.double.callCount({ method: 'GET', pathPrefix: '/api/permissions/membership' })).toBe(0);
-    expect(memberIdsInDouble(t, groupId)).toHaveLength(301);
+    expect(memberIdsInDouble(t, groupId)).toHaveLength(302);
   });
 
   it('adds one member to a known 300-member group in exactly 2 BI calls: GET /api/user/:id and POST /api/permissions/membership', async () => {
     const { groupId, newcomer } = await seedBigGroup(300);
     expect((await t.request('GET', `/Groups/${groupId}?excludedAttributes=members`)).status).toBe(200);
     t.double.resetCalls();
-    const answer = await t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: newcomer }] }));
+    const answer = await addOne(groupId, newcomer);
     expect(answer.status).toBe(204);
     expect(t.double.calls.map((c) => `${c.method} ${c.path}`)).toEqual([`GET /api/user/${newcomer}`, 'POST /api/permissions/membership']);
   });
@@ -201,13 +220,12 @@ describe('PATCH /Groups/{id} at scale', () => {
     const small = t.double.seed.group('Small Group');
     const other = t.double.seed.user({ email: 'other@example.com', first_name: 'Other', last_name: 'One' });
     const warmUp = t.double.seed.user({ email: 'warm.up@example.com', first_name: 'Warm', last_name: 'Up' });
-    const add = (group: string, user: string) => t.request('PATCH', `/Groups/${group}`, patchBody({ op: 'add', path: 'members', value: [{ value: user }] }));
-    expect((await add(String(small.id), String(warmUp.id))).status).toBe(204);
+    expect((await addOne(String(small.id), String(warmUp.id))).status).toBe(204);
     t.double.resetCalls();
-    expect((await add(String(small.id), String(other.id))).status).toBe(204);
+    expect((await addOne(String(small.id), String(other.id))).status).toBe(204);
     const smallCalls = t.double.calls.length;
     t.double.resetCalls();
-    expect((await add(groupId, newcomer)).status).toBe(204);
+    expect((await addOne(groupId, newcomer)).status).toBe(204);
     expect(t.double.calls.length).toBe(smallCalls);
   });
 });
