@@ -1,4 +1,5 @@
 // What every use case receives: its dependencies once, and the calling request's context per call.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
 import { PromiseCache } from '../cache.ts';
@@ -68,8 +69,15 @@ export interface RequestContext {
   /** Absolute SCIM base URL of this request, for meta.location and $ref. */
   base: string;
   requestId: string;
-  /** Who asked: the name of the bearer token and the IdP's user agent. */
-  caller: { token: string; userAgent: string | null };
+  /** Who asked: the name of the bearer token and the IdP's user agent; null for an operator's act. */
+  caller: AuditEvent['caller'];
+  /** The operator (or the periodic job) acting outside SCIM, e.g. a reconcile's `--by`. */
+  actor?: string;
+}
+
+/** The context of work an operator (or a periodic job) starts, audited under `actor` rather than an IdP token. */
+export function operatorContext(actor: string): RequestContext {
+  return { base: '', requestId: `op-${randomUUID()}`, caller: null, actor };
 }
 
 /** The current time on the provisioning clock, as SCIM writes it (RFC 7643 §2.3.5). */
@@ -85,7 +93,7 @@ export function serviceAccountOf(p: Provisioning): Promise<ServiceAccount> {
 /** What a use case tells the audit trail as it goes: the action may sharpen (an update turns out to deactivate). */
 export interface AuditDraft {
   action: AuditAction;
-  resourceType: 'User' | 'Group';
+  resourceType: AuditEvent['resourceType'];
   resourceId: string | null;
   resourceName: string | null;
   changes: AuditChange[];
@@ -111,7 +119,7 @@ function outcomeOf(err: unknown): Pick<AuditEvent, 'outcome' | 'reason' | 'cause
 export async function audited<T>(p: Provisioning, ctx: RequestContext, draft: AuditDraft, work: (draft: AuditDraft) => Promise<T>): Promise<T> {
   const biCalls: BiCall[] = [];
   const record = (result: Pick<AuditEvent, 'outcome' | 'reason' | 'cause'>) =>
-    p.audit.record({ at: isoNow(p), requestId: ctx.requestId, caller: ctx.caller, ...draft, biCalls, ...result });
+    p.audit.record({ at: isoNow(p), requestId: ctx.requestId, caller: ctx.caller, ...(ctx.actor ? { actor: ctx.actor } : {}), ...draft, biCalls, ...result });
   try {
     const value = await collectBiCalls(biCalls, () => work(draft));
     await record({ outcome: 'success', reason: draft.reason });

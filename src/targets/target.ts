@@ -38,6 +38,11 @@ export class TargetError extends Error {
   }
 }
 
+/** The keys of `changes` that an adapter's update-body builder would send, asked one key at a time. */
+export function fieldsWritten(toUpdate: (current: DirectoryUser, changes: Partial<DirectoryUserInput>) => object, current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
+  return (Object.keys(changes) as Array<keyof DirectoryUserInput>).filter((key) => Object.keys(toUpdate(current, { [key]: changes[key] })).length > 0);
+}
+
 export interface Target {
   readonly kind: 'metabase' | 'superset';
   /**
@@ -63,6 +68,8 @@ export interface Target {
   createUser(input: DirectoryUserInput): Promise<DirectoryUser>;
   /** Applies only the keys present in `changes`; `current` is the state just read, so unchanged values are not re-sent. */
   updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser>;
+  /** Which of `changes` updateUser would write: the rest the BI tool already holds as asked (how drift sees edits made by hand). */
+  fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput>;
   /** Deactivates or reactivates in place; memberships are kept. `current`, when the caller has just read it, spares a read. */
   setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void>;
   /** Ids of the groups the BI tool itself drops when it reactivates this inactive person (Metabase: Administrators). */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
 import { ApiClient, isNumericId } from '../api-client.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
-import { TargetError, type Target } from '../target.ts';
+import { fieldsWritten, TargetError, type Target } from '../target.ts';
 import {
   groupWithMembers,
   ignored,
@@ -98,6 +98,10 @@ export class MetabaseTarget implements Target {
     if (Object.keys(body).length === 0) return current;
     const updated = await this.api.must('PUT', '/api/user/:id', { params: { id: current.id }, json: body }, metabaseUser);
     return toDirectoryUser(updated);
+  }
+
+  fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
+    return fieldsWritten(toUserUpdate, current, changes);
   }
 
   async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {

@@ -5,7 +5,7 @@ import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAc
 import { isNumericId } from '../api-client.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
-import { TargetError, type Target } from '../target.ts';
+import { fieldsWritten, TargetError, type Target } from '../target.ts';
 import { activeAdmins } from './admins.ts';
 import { MemberWriter } from './members.ts';
 import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, formatGroupRef, parseGroupRef } from './payloads.ts';
@@ -175,6 +175,10 @@ export class SupersetTarget implements Target {
   }
 
   /** `active:false` keeps roles and groups, and FAB refuses an inactive person's logins and tokens at once. */
+  fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
+    return fieldsWritten(toUserUpdate, current, changes);
+  }
+
   async setUserActive(id: string, active: boolean): Promise<void> {
     const user = (await this.toUser(await this.requireUserRow(id)))!;
     if (user.active === active) return;
