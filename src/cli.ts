@@ -1,6 +1,7 @@
-// The bi-scim command line: serve | check | token | audit | guard — each with --help.
+// The bi-scim command line: serve | check | token | audit | guard | drift | reconcile — each with --help.
 import pino from 'pino';
 import { auditCommand, AUDIT_HELP } from './commands/audit.ts';
+import { driftCommand, DRIFT_HELP, reconcileCommand, RECONCILE_HELP } from './commands/drift.ts';
 import { guardCommand, GUARD_HELP } from './commands/guard.ts';
 import type { Io } from './commands/output.ts';
 import { tokenCommand, TOKEN_HELP } from './commands/token.ts';
@@ -8,8 +9,10 @@ import { ConfigError, loadConfig, loadOperatorConfig, type Config } from './conf
 import { createLogger } from './logger.ts';
 import { runChecks } from './checks.ts';
 import { noMetrics } from './metrics.ts';
-import { createAuditTrail } from './operations/audit.ts';
-import { createOperations, type Operations } from './operations/setup.ts';
+import { createAuditTrail, recordBiCall } from './operations/audit.ts';
+import { DriftMonitor } from './operations/drift-monitor.ts';
+import { createOperations, provisioningOptions, type Operations } from './operations/setup.ts';
+import { createProvisioning, type Provisioning } from './provisioning/context.ts';
 import { startSidecar } from './server.ts';
 import { createStore } from './store/index.ts';
 import type { MappingStore } from './store/mapping-store.ts';
@@ -26,6 +29,8 @@ Commands:
   token            Create, list (with last use and age) or revoke bearer tokens for the IdPs
   audit            Read the audit trail: filter, export as JSON lines or CSV, or follow it
   guard            See the deprovisioning guard, approve held deprovisioning, or reset it
+  drift            Scan the BI tool for changes made outside SCIM (admin grants, reactivations, members, names)
+  reconcile        Print the BI calls that restore what the IdPs declared; --apply makes them; --rebuild after losing Redis
 
 Run 'bi-scim <command> --help' for a command's options. Settings come from BI_SCIM_* environment variables and the
 file BI_SCIM_CONFIG names (see README).`,
@@ -34,6 +39,8 @@ file BI_SCIM_CONFIG names (see README).`,
   token: TOKEN_HELP,
   audit: AUDIT_HELP,
   guard: GUARD_HELP,
+  drift: DRIFT_HELP,
+  reconcile: RECONCILE_HELP,
 };
 
 const quietLogger = pino({ level: 'silent' });
@@ -47,13 +54,25 @@ async function withStore<T>(redisUrl: string | null, io: Io, fn: (store: Mapping
   }
 }
 
-/** The operations layer against the configured BI tool and store, for verbs that act as the server would. */
-async function withOperations<T>(config: Config, io: Io, fn: (ops: Operations) => Promise<T>): Promise<T> {
+interface Operator {
+  ops: Operations;
+  p: Provisioning;
+  monitor: DriftMonitor;
+}
+
+/**
+ * The operations layer against the configured BI tool and store, for verbs that act as the server would: the same
+ * rules, audit trail and alerts (webhook secrets from `env`; pending alerts get a few seconds to go out at the end).
+ */
+async function withOperations<T>(config: Config, env: Env, io: Io, fn: (operator: Operator) => Promise<T>): Promise<T> {
   return withStore(config.redisUrl, io, async (store) => {
-    const target = await createTarget(config, { withLock: (key, run) => store.withLock(key, run) });
+    const target = await createTarget(config, { withLock: (key, run) => store.withLock(key, run), onCall: recordBiCall });
+    const ops = createOperations({ config, store, target, logger: quietLogger, metrics: noMetrics, env });
     try {
-      return await fn(createOperations({ config, store, target, logger: quietLogger, metrics: noMetrics }));
+      const p = createProvisioning({ store, target, logger: quietLogger, metrics: noMetrics, audit: ops.audit, guard: ops.guard, options: provisioningOptions(config) });
+      return await fn({ ops, p, monitor: new DriftMonitor({ p, settings: config.drift, logger: quietLogger }) });
     } finally {
+      await ops.alerts.close(5_000);
       await target.close();
     }
   });
@@ -87,7 +106,9 @@ async function serve(env: Env): Promise<number> {
 }
 
 async function operatorCommand(command: string, rest: string[], env: Env, io: Io): Promise<number> {
-  if (command === 'guard') return withOperations(loadConfig(env), io, (ops) => guardCommand(rest, ops, io));
+  if (command === 'guard') return withOperations(loadConfig(env), env, io, ({ ops }) => guardCommand(rest, ops, io));
+  if (command === 'drift') return withOperations(loadConfig(env), env, io, (operator) => driftCommand(rest, operator, io));
+  if (command === 'reconcile') return withOperations(loadConfig(env), env, io, (operator) => reconcileCommand(rest, operator, io));
   const operator = loadOperatorConfig(env);
   return withStore(operator.redisUrl, io, (store) => {
     if (command === 'audit') return auditCommand(rest, store, io, signalOnInterrupt());
@@ -117,7 +138,7 @@ export async function runCli(argv: string[], env: Env, io: Io): Promise<number> 
   try {
     if (command === 'serve') return await serve(env);
     if (command === 'check') return (await runChecks(env, io)) ? 0 : 1;
-    if (['token', 'audit', 'guard'].includes(command)) {
+    if (['token', 'audit', 'guard', 'drift', 'reconcile'].includes(command)) {
       if (command === 'token' && rest.length === 0) {
         io.out(TOKEN_HELP);
         return 2;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { alertsConfig, checkAlertSecrets } from './operations/alerts.ts';
+import { FIX_CATEGORY_NAMES } from './operations/drift-types.ts';
 import { parseConfiguredTokens, type NamedToken } from './tokens.ts';
 import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
@@ -58,6 +59,14 @@ export const fileSchema = z
       .prefault({}),
     /** Webhook sinks for alerts (JSON signed with HMAC-SHA256, or Slack). */
     alerts: alertsConfig,
+    /** The periodic drift scan (0 minutes turns it off) and the kinds of finding it reverts by itself (none by default). */
+    drift: z
+      .object({
+        intervalMinutes: z.number().int().min(0).max(1_440).default(15),
+        autoRevert: z.array(z.enum(FIX_CATEGORY_NAMES)).default([]),
+      })
+      .strict()
+      .prefault({}),
     /** Tokens older than this are due for rotation: flagged, alerted once, and in bi_scim_token_rotation_due. */
     tokens: z
       .object({ rotateAfterDays: z.number().int().min(1).default(90) })

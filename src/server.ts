@@ -11,7 +11,8 @@ import { dependencyHealth } from './http/health.ts';
 import { createMetrics, serveMetrics } from './http/metrics.ts';
 import { registerStateGauges } from './http/state-metrics.ts';
 import { recordBiCall } from './operations/audit.ts';
-import { createOperations } from './operations/setup.ts';
+import { DriftMonitor } from './operations/drift-monitor.ts';
+import { createOperations, provisioningOptions } from './operations/setup.ts';
 import { createProvisioning } from './provisioning/context.ts';
 import { createStore } from './store/index.ts';
 import { instrumentStore } from './store/instrumented.ts';
@@ -88,14 +89,6 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
     // Pending alerts get a few seconds to go out; what is left is counted as dropped.
     stoppers.push(() => clearInterval(tokenCheck), () => ops.alerts.close(Math.min(5_000, config.shutdown.timeoutMs)));
     const health = dependencyHealth(store, target, logger);
-    registerStateGauges(metrics.registry, {
-      version: VERSION,
-      target: config.target.kind,
-      health,
-      guard: () => ops.guard.state(),
-      tokens: () => ops.tokens(),
-      drift: async () => ({ findings: [], lastScanAt: null }),
-    });
     const provisioning = createProvisioning({
       store,
       target,
@@ -103,14 +96,19 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
       metrics,
       audit: ops.audit,
       guard: ops.guard,
-      options: {
-        groupMappings: config.groupMappings,
-        protectedUsers: config.protectedUsers,
-        allowAdminEmailChange: config.allowAdminEmailChange,
-        verifyRemovals: config.verifyRemovals,
-        usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
-        hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
-      },
+      options: provisioningOptions(config),
+    });
+    const drift = new DriftMonitor({ p: provisioning, settings: config.drift, logger });
+    drift.start();
+    // First to stop: a round in progress still records its audit events and alerts before those close.
+    stoppers.unshift(() => drift.stop());
+    registerStateGauges(metrics.registry, {
+      version: VERSION,
+      target: config.target.kind,
+      health,
+      guard: () => ops.guard.state(),
+      tokens: () => ops.tokens(),
+      drift: () => drift.summary(),
     });
     const readiness: Readiness = { draining: false };
     const app = createApp({

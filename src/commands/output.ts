@@ -1,5 +1,21 @@
 // How CLI verbs print what they read: a table for people, JSON lines or CSV for machines (design §7.5).
-export type Io = { out: (line: string) => void; err: (line: string) => void };
+export type Io = {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** A progress bar for long work, where a person watches a terminal; absent otherwise (design §7.5). */
+  progress?: (label: string) => Progress;
+};
+export type Progress = (done: number, total: number) => void;
+
+/** Redrawn in place on a terminal (stderr, so stdout stays clean for pipes); nothing when the stream is not a TTY. */
+export function progressBar(label: string, stream: { isTTY?: boolean; write(text: string): unknown }): Progress {
+  if (!stream.isTTY) return () => undefined;
+  const width = 30;
+  return (done, total) => {
+    const filled = total > 0 ? Math.min(width, Math.round((width * done) / total)) : width;
+    stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}${done >= total ? '\n' : ''}`);
+  };
+}
 export type Format = 'table' | 'json' | 'csv';
 
 export interface Column<T> {

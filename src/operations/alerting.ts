@@ -9,6 +9,7 @@ export function alertsFor(e: AuditEvent): Alert[] {
   const details = { action: e.action, resourceType: e.resourceType, resourceId: e.resourceId, resourceName: e.resourceName, requestId: e.requestId, caller: e.caller?.token ?? e.actor ?? null };
   const alert = (event: Alert['event'], summary: string, more: Record<string, unknown> = {}): Alert => ({ event, at: e.at, summary, details: { ...details, ...more } });
   const alerts: Alert[] = [];
+  if (e.action === 'drift.detected') alerts.push(alert('drift.detected', `Drift on ${name(e)}: ${e.reason ?? ''}`));
   if (e.action === 'guard.tripped') alerts.push(alert('guard.tripped', `Deprovisioning is held: ${e.reason ?? ''}`));
   if (e.outcome === 'refused' && e.cause === 'protection') alerts.push(alert('protected.refused', `Refused to ${e.action} ${name(e)}: ${e.reason ?? ''}`));
   if (e.verified === false) alerts.push(alert('verify.failed', `The BI tool did not show a ${e.action} of ${name(e)} when read back`));

@@ -3,6 +3,16 @@
 export const DRIFT_KINDS = ['admin-grant', 'reactivated', 'deactivated', 'member-added', 'member-removed', 'attribute-changed', 'unmanaged'] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
+/** What `reconcile --only` and `drift.autoRevert` choose among (CLI words: admin-grants, activation, memberships, attributes). */
+export const FIX_CATEGORIES = {
+  adminGrants: ['admin-grant'],
+  activation: ['reactivated', 'deactivated'],
+  memberships: ['member-added', 'member-removed'],
+  attributes: ['attribute-changed'],
+} as const satisfies Record<string, readonly DriftKind[]>;
+export type FixCategory = keyof typeof FIX_CATEGORIES;
+export const FIX_CATEGORY_NAMES = Object.keys(FIX_CATEGORIES) as [FixCategory, ...FixCategory[]];
+
 /** Most severe first: admin rights › access turned on or off › group membership › attributes › accounts no IdP manages. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];

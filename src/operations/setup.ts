@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import type { MappingStore } from '../store/mapping-store.ts';
 import type { Target } from '../targets/target.ts';
+import type { ProvisioningOptions } from '../provisioning/context.ts';
 import { alertsFor } from './alerting.ts';
 import { createAlerts, noAlerts, type Alerts } from './alerts.ts';
 import { createAuditTrail, type AuditSink } from './audit.ts';
@@ -21,6 +22,18 @@ export interface Operations {
 }
 
 const TOKEN_WARNINGS = 'token-warnings';
+
+/** What the provisioning use cases take from the configuration: the server and operator commands read it alike. */
+export function provisioningOptions(config: Config): ProvisioningOptions {
+  return {
+    groupMappings: config.groupMappings,
+    protectedUsers: config.protectedUsers,
+    allowAdminEmailChange: config.allowAdminEmailChange,
+    verifyRemovals: config.verifyRemovals,
+    usernameTemplate: config.target.kind === 'superset' ? config.superset.usernameTemplate : null,
+    hardDelete: config.target.kind === 'superset' && config.superset.hardDelete,
+  };
+}
 
 export interface OperationsDeps {
   config: Config;

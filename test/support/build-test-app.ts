@@ -4,7 +4,8 @@ import { expect } from 'vitest';
 import pino from 'pino';
 import { createApp } from '../../src/app.ts';
 import { noMetrics } from '../../src/metrics.ts';
-import { createProvisioning, type ProvisioningOptions } from '../../src/provisioning/context.ts';
+import { recordBiCall } from '../../src/operations/audit.ts';
+import { createProvisioning, type Provisioning, type ProvisioningOptions } from '../../src/provisioning/context.ts';
 import type { AppEnv } from '../../src/routes/context.ts';
 import { URN } from '../../src/scim/urns.ts';
 import { MemoryStore } from '../../src/store/memory.ts';
@@ -56,6 +57,8 @@ export interface TestApp {
   double: MetabaseDouble;
   store: MemoryStore;
   target: MetabaseTarget;
+  /** The use cases behind the app, for operations (drift, reconcile) that work on them directly. */
+  provisioning: Provisioning;
   token: string;
   /** `path` is relative to the SCIM base path (`/Users`); an object body is sent as JSON, a string as is. */
   request(method: string, path: string, body?: unknown, headers?: RequestHeaders): Promise<ScimAnswer>;
@@ -79,7 +82,7 @@ function parse(text: string): unknown {
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const double = options.double ?? (await startMetabaseDouble());
   const store = options.store ?? new MemoryStore();
-  const target = new MetabaseTarget({ url: double.url, credentials: credentialsOf(double, options.sessionLogin), timeoutMs: options.biTimeoutMs ?? 5_000 });
+  const target = new MetabaseTarget({ url: double.url, credentials: credentialsOf(double, options.sessionLogin), timeoutMs: options.biTimeoutMs ?? 5_000, onCall: recordBiCall });
   const provisioning = createProvisioning({
     store,
     target,
@@ -114,6 +117,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     double,
     store,
     target,
+    provisioning,
     token: tokens[0],
     request,
     close: async ({ keepDouble = false } = {}) => {
