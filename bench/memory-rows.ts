@@ -3,7 +3,7 @@ import type { MetabasePlan, MetabaseResults } from './metabase.ts';
 import type { ProbeSample } from './memory-probe.ts';
 import type { PushMemory } from './push-memory.ts';
 import { info, judged, mb, ms, type Row } from './report.ts';
-import { GOALS } from './rows.ts';
+import { GOALS } from './goals.ts';
 
 const megabytes = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
 

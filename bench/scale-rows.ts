@@ -1,7 +1,8 @@
 // Figure 6 as table rows: the 100,000-person push against its minimal BI calls, memory, Redis per person, the reads.
 import { breakdown } from './memory-rows.ts';
 import { info, judged, mb, ratio, type Row } from './report.ts';
-import { GOALS, secs } from './rows.ts';
+import { GOALS } from './goals.ts';
+import { secs } from './rows.ts';
 import type { ScalePlan, ScaleResult } from './scale.ts';
 
 const hours = (seconds: number) => (seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : secs(seconds));

@@ -1,6 +1,7 @@
 // Figure 5 as table rows: the real Superset's numbers next to the same goals as the Metabase double's.
 import { info, judged, mb, ratio, type Row } from './report.ts';
-import { callRows, GOALS, overheadRows, secs } from './rows.ts';
+import { GOALS } from './goals.ts';
+import { callRows, overheadRows, secs } from './rows.ts';
 import type { SupersetOutcome } from './superset.ts';
 
 export function supersetRows(outcome: SupersetOutcome): Row[] {

@@ -1,4 +1,5 @@
 // PATCH (RFC 7644 §3.5.2): applies parsed operations to a SCIM document, purely and atomically.
+// Longer because add, remove and replace, with and without value filters, share one walker over the document.
 import { isDeepStrictEqual } from 'node:util';
 import { ScimError } from './errors.ts';
 import { formatPath, type AttributePath, type FilterNode } from './ast.ts';

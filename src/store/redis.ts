@@ -1,4 +1,5 @@
 // The Redis MappingStore: state shared by every replica, on one server, a Sentinel-managed primary or a Cluster.
+// Longer because it is the whole MappingStore port over Redis in one class; keys, client, migration and lock renewal have files of their own.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type ChainableCommander } from 'ioredis';

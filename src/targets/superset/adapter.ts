@@ -1,4 +1,5 @@
 // The Superset Target: FAB's security REST API (/api/v1/security/users|roles|groups/) of an unmodified Apache Superset.
+// Longer because it is the whole Target port for Superset in one class; roles, admins, members and payloads have files of their own.
 import { PromiseCache } from '../../cache.ts';
 import type { Config } from '../../config.ts';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
