@@ -59,7 +59,12 @@ const PATCHED = [200, 204];
 
 /** The steps, in order; each minimum is argued in BENCHMARKS.md ("Minimum BI calls"). */
 const STEPS: Step[] = [
-  { step: 'Okta import: filter userName eq (no match)', minimum: { metabase: 1, superset: 1 }, expect: 200, request: () => ['GET', `/Users${filterPath('userName', ALICE.userName)}`] },
+  {
+    step: 'Okta import: filter userName eq (no match)',
+    minimum: { metabase: 1, superset: 1 },
+    expect: 200,
+    request: () => ['GET', `/Users${filterPath('userName', ALICE.userName)}`],
+  },
   {
     step: 'Okta import: create (POST /Users, locale set)',
     minimum: { metabase: 2, superset: 3 },
@@ -74,8 +79,18 @@ const STEPS: Step[] = [
     expect: 200,
     request: (s) => ['PUT', `/Users/${s.userId}`, { ...oktaUser({ ...ALICE, familyName: 'Benchmark' }), id: s.userId }],
   },
-  { step: 'deactivate (PATCH active:false)', minimum: { metabase: 2, superset: 2 }, expect: 200, request: (s) => ['PATCH', `/Users/${s.userId}`, oktaActive(false)] },
-  { step: 'reactivate (PATCH active:true)', minimum: { metabase: 2, superset: 2 }, expect: 200, request: (s) => ['PATCH', `/Users/${s.userId}`, oktaActive(true)] },
+  {
+    step: 'deactivate (PATCH active:false)',
+    minimum: { metabase: 2, superset: 2 },
+    expect: 200,
+    request: (s) => ['PATCH', `/Users/${s.userId}`, oktaActive(false)],
+  },
+  {
+    step: 'reactivate (PATCH active:true)',
+    minimum: { metabase: 2, superset: 2 },
+    expect: 200,
+    request: (s) => ['PATCH', `/Users/${s.userId}`, oktaActive(true)],
+  },
   {
     step: 'group push: create (POST /Groups)',
     minimum: { metabase: 1, superset: 2 },
@@ -97,7 +112,13 @@ const STEPS: Step[] = [
     request: (s) => ['PATCH', `/Groups/${s.bigGroupId}`, oktaMembers(s.bigGroupId, s.bigGroupName, [s.userId])],
   },
   // A person in groups: Superset's adapter reads the group list to see whether one of them holds Admin.
-  { step: 'read a person in groups (GET /Users/{id})', minimum: { metabase: 1, superset: 1 }, expect: 200, warm: true, request: (s) => ['GET', `/Users/${s.userId}`] },
+  {
+    step: 'read a person in groups (GET /Users/{id})',
+    minimum: { metabase: 1, superset: 1 },
+    expect: 200,
+    warm: true,
+    request: (s) => ['GET', `/Users/${s.userId}`],
+  },
   {
     step: 'remove 1 member from the big group (PATCH)',
     minimum: { metabase: 2, superset: 3 },
@@ -105,8 +126,18 @@ const STEPS: Step[] = [
     warm: true,
     request: (s) => ['PATCH', `/Groups/${s.bigGroupId}`, oktaMembers(s.bigGroupId, s.bigGroupName, [], [s.userId])],
   },
-  { step: 'GET /Groups?excludedAttributes=members', minimum: { metabase: 1, superset: 1 }, expect: 200, request: () => ['GET', '/Groups?excludedAttributes=members'] },
-  { step: 'Okta import page (GET /Users?count=100)', minimum: { metabase: 1, superset: 1 }, expect: 200, request: () => ['GET', '/Users?startIndex=1&count=100'] },
+  {
+    step: 'GET /Groups?excludedAttributes=members',
+    minimum: { metabase: 1, superset: 1 },
+    expect: 200,
+    request: () => ['GET', '/Groups?excludedAttributes=members'],
+  },
+  {
+    step: 'Okta import page (GET /Users?count=100)',
+    minimum: { metabase: 1, superset: 1 },
+    expect: 200,
+    request: () => ['GET', '/Users?startIndex=1&count=100'],
+  },
 ];
 
 /** `/api/user/42` → `/api/user/:id`, and a `query=` search named as such, so the breakdown reads as routes. */

@@ -79,7 +79,11 @@ export function summarizeProfile(profile: Profile, { count = 15, skipSeconds = 0
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);
   }
   const seconds = (profile.endTime - profile.startTime) / 1e6 - skipSeconds;
-  return { busySeconds: Math.round(((seconds * busy) / Math.max(1, all)) * 100) / 100, byFunction: top(byFunction, busy, count), byPackage: top(byPackage, busy, count) };
+  return {
+    busySeconds: Math.round(((seconds * busy) / Math.max(1, all)) * 100) / 100,
+    byFunction: top(byFunction, busy, count),
+    byPackage: top(byPackage, busy, count),
+  };
 }
 
 /** The one .cpuprofile node wrote into `dir` at exit. */

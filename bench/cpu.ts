@@ -53,7 +53,12 @@ function pairs(s: CpuScene): Pair[] {
   const scim = async (method: string, path: string, body?: unknown) => (await s.scim.send(method, path, body)).status;
   const counter = { biScim: 0, bare: 0 };
   const next = (side: 'biScim' | 'bare') => counter[side]++;
-  const person = (side: string, i: number) => ({ userName: `cpu.${side}.${i}@bench.example.com`, givenName: 'Cpu', familyName: `${side} ${i}`, externalId: `00ucpu${side}${i}` });
+  const person = (side: string, i: number) => ({
+    userName: `cpu.${side}.${i}@bench.example.com`,
+    givenName: 'Cpu',
+    familyName: `${side} ${i}`,
+    externalId: `00ucpu${side}${i}`,
+  });
   /** Request i adds person i to group i mod groups, so groups stay small and every add is new. */
   const add = (side: 'biScim' | 'bare') => {
     const i = next(side);
@@ -61,7 +66,13 @@ function pairs(s: CpuScene): Pair[] {
     return { member, group: s.groups[i % s.groups.length] };
   };
   return [
-    { kind: 'read GET /Users/{id}', bareCalls: 'GET /api/user/:id', goalRatio: READ_GOAL, biScim: () => scim('GET', `/Users/${s.readerId}`), bare: async () => (await bare('GET', `/api/user/${s.readerId}`)).status },
+    {
+      kind: 'read GET /Users/{id}',
+      bareCalls: 'GET /api/user/:id',
+      goalRatio: READ_GOAL,
+      biScim: () => scim('GET', `/Users/${s.readerId}`),
+      bare: async () => (await bare('GET', `/api/user/${s.readerId}`)).status,
+    },
     {
       kind: 'filter userName eq (no match)',
       bareCalls: 'GET /api/user?query=',

@@ -10,7 +10,22 @@ export interface SyntheticDirectory {
 }
 
 const GIVEN = ['Ada', 'Brook', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kofi', 'Lena', 'Mateo', 'Nora', 'Omar', 'Priya'];
-const FAMILY = ['Andersen', 'Baptiste', 'Costa', 'Dubois', 'Eriksen', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lopez', 'Moreau', 'Nakamura'];
+const FAMILY = [
+  'Andersen',
+  'Baptiste',
+  'Costa',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lopez',
+  'Moreau',
+  'Nakamura',
+];
 /** Extra (team, project, app) groups per person beyond their department: 0 to 3, 1.5 on average. */
 const MAX_EXTRA_GROUPS = 3;
 
@@ -30,7 +45,12 @@ function random(seed: number): () => number {
 function zipfPicker(count: number, next: () => number): () => number {
   const weights = Array.from({ length: count }, (_, rank) => 1 / (rank + 1));
   const total = weights.reduce((a, b) => a + b, 0);
-  const cumulative = weights.map(((sum) => (w: number) => (sum += w / total))(0));
+  const cumulative = weights.map(
+    (
+      (sum) => (w: number) =>
+        (sum += w / total)
+    )(0),
+  );
   return () => {
     const r = next();
     const index = cumulative.findIndex((c) => r <= c);
@@ -53,7 +73,12 @@ export function makeDirectory(userCount: number, groupCount: number, seed = 7): 
   for (let i = 0; i < userCount; i++) {
     const givenName = GIVEN[i % GIVEN.length];
     const familyName = `${FAMILY[Math.floor(i / GIVEN.length) % FAMILY.length]}-${i}`;
-    people.push({ userName: `${givenName}.${familyName}@bench.example.com`.toLowerCase(), givenName, familyName, externalId: `00u${String(i).padStart(8, '0')}` });
+    people.push({
+      userName: `${givenName}.${familyName}@bench.example.com`.toLowerCase(),
+      givenName,
+      familyName,
+      externalId: `00u${String(i).padStart(8, '0')}`,
+    });
     members[i % departments].push(i);
     const extra = teams > 0 ? Math.floor(next() * (MAX_EXTRA_GROUPS + 1)) : 0;
     const chosen = new Set<number>();

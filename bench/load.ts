@@ -92,7 +92,13 @@ export async function openLoop(sends: Send[], rate: number, seconds: number): Pr
   await Promise.race([Promise.all(inFlight), sleep(DRAIN_WITHIN_MS, undefined, { ref: false })]);
   const elapsed = (performance.now() - started) / 1000;
   // Requests still unanswered after the drain count as errors.
-  return streams.map((s) => ({ requests: total, errors: total - s.latencies.length, seconds: elapsed, latencies: s.latencies.sort((a, b) => a - b), maxLagMs }));
+  return streams.map((s) => ({
+    requests: total,
+    errors: total - s.latencies.length,
+    seconds: elapsed,
+    latencies: s.latencies.sort((a, b) => a - b),
+    maxLagMs,
+  }));
 }
 
 /** Closed loop: `concurrency` callers, each sending its next request when the last one answers, for `seconds`. */

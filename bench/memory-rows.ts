@@ -27,15 +27,33 @@ function pushRows(section: string, store: string, m: PushMemory): Row[] {
   const rows = [
     memoryGoal(section, `push peak (VmHWM), ${store} store, ${where(m)}`, m.rssPeakBytes, GOALS.memoryPeakBytes),
     m.rssAfterBytes === null
-      ? { section, figure: `after the push, ${store} store`, value: 'the sidecar died', goal: `< ${megabytes(GOALS.memoryAfterBytes)}`, ratio: '', verdict: 'miss' as const }
+      ? {
+          section,
+          figure: `after the push, ${store} store`,
+          value: 'the sidecar died',
+          goal: `< ${megabytes(GOALS.memoryAfterBytes)}`,
+          ratio: '',
+          verdict: 'miss' as const,
+        }
       : memoryGoal(section, `after the push, ${store} store`, m.rssAfterBytes, GOALS.memoryAfterBytes),
   ];
   if (m.atPeak) rows.push(info(section, `  at the peak, ${store} store`, breakdown(m.atPeak)));
   if (m.cgroup) {
     const c = m.cgroup;
     rows.push(
-      info(section, `  cgroup working set peak / after, ${store} store`, `${mb(c.peakWorkingSetBytes)} / ${mb(c.afterWorkingSetBytes)} (anonymous peak ${mb(c.peakAnonBytes)}; max usage with page cache ${mb(c.maxUsageBytes)})`),
-      { section, figure: `  OOM kills in the cgroup, ${store} store`, value: `${c.oomKills} (limit hit ${c.failcnt} times)`, goal: '0', ratio: '', verdict: c.oomKills === 0 && !m.died ? 'pass' : 'miss' },
+      info(
+        section,
+        `  cgroup working set peak / after, ${store} store`,
+        `${mb(c.peakWorkingSetBytes)} / ${mb(c.afterWorkingSetBytes)} (anonymous peak ${mb(c.peakAnonBytes)}; max usage with page cache ${mb(c.maxUsageBytes)})`,
+      ),
+      {
+        section,
+        figure: `  OOM kills in the cgroup, ${store} store`,
+        value: `${c.oomKills} (limit hit ${c.failcnt} times)`,
+        goal: '0',
+        ratio: '',
+        verdict: c.oomKills === 0 && !m.died ? 'pass' : 'miss',
+      },
     );
   }
   return rows;

@@ -91,7 +91,13 @@ function summarizeMemory(samples: MemorySample[]): Pick<SoakResult, 'rssStartByt
   const rssStartBytes = Math.round(meanOf(settled.map((s) => s.rssBytes)));
   const rssEndBytes = Math.round(meanOf(last.map((s) => s.rssBytes)));
   const heapGrowthBytes = Math.round(meanOf(last.map((s) => s.heapUsedBytes)) - meanOf(settled.map((s) => s.heapUsedBytes)));
-  return { rssStartBytes, rssEndBytes, rssGrowthBytes: rssEndBytes - rssStartBytes, heapGrowthBytes, rssPeakBytes: Math.max(...samples.map((s) => s.rssBytes)) };
+  return {
+    rssStartBytes,
+    rssEndBytes,
+    rssGrowthBytes: rssEndBytes - rssStartBytes,
+    heapGrowthBytes,
+    rssPeakBytes: Math.max(...samples.map((s) => s.rssBytes)),
+  };
 }
 
 export async function soak(scim: ScimClient, sidecar: SidecarProcess, rate: number, seconds: number, sampleEveryMs: number): Promise<SoakResult> {

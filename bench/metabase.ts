@@ -58,12 +58,18 @@ async function atRest(scim: ScimClient, sidecar: SidecarProcess): Promise<{ id: 
 }
 
 /** People and groups straight in the double's tables, for the membership adds of the CPU figure. */
-async function seedForCpu(double: DoubleProcess, plan: CpuPlan): Promise<{ members: { biScim: string[]; bare: string[] }; groups: Array<{ id: string; name: string }> }> {
+async function seedForCpu(
+  double: DoubleProcess,
+  plan: CpuPlan,
+): Promise<{ members: { biScim: string[]; bare: string[] }; groups: Array<{ id: string; name: string }> }> {
   // Enough people that no add repeats: a closed loop of 8 callers makes at most ~1,000 adds a second on this double.
   const perSide = 1000 * (plan.seconds + 1);
   const seeded = await double.seed({ users: 2 * perSide, groups: 50, prefix: 'cpu' });
   const ids = seeded.userIds.map(String);
-  return { members: { biScim: ids.slice(0, perSide), bare: ids.slice(perSide) }, groups: seeded.groupIds.map((id, i) => ({ id: String(id), name: `cpu-group-${i}` })) };
+  return {
+    members: { biScim: ids.slice(0, perSide), bare: ids.slice(perSide) },
+    groups: seeded.groupIds.map((id, i) => ({ id: String(id), name: `cpu-group-${i}` })),
+  };
 }
 
 async function overheadFor(store: StoreKind, plan: MetabasePlan): Promise<OverheadFigures> {
@@ -95,7 +101,16 @@ async function provisionFor(store: StoreKind, plan: MetabasePlan, afterPush?: (s
     const push = await measurePush(scimPusher(stack.scim), dir, p, stack.double, stack.sidecar);
     const minimalCalls = minimalMetabaseCalls(dir);
     await afterPush?.(stack);
-    return { store, users: p.users, groups: p.groups, memberships: dir.memberships, minimalCalls, minimalSeconds: (minimalCalls * p.delayMs) / 1000 / p.concurrency, rssAtRestBytes, push };
+    return {
+      store,
+      users: p.users,
+      groups: p.groups,
+      memberships: dir.memberships,
+      minimalCalls,
+      minimalSeconds: (minimalCalls * p.delayMs) / 1000 / p.concurrency,
+      rssAtRestBytes,
+      push,
+    };
   });
 }
 
@@ -114,7 +129,12 @@ function callsFigure(plan: MetabasePlan): Promise<CallsResult> {
   return withStack('memory', 0, plan.sidecar, async ({ double, scim }) => {
     const big = await double.seed({ users: plan.calls.bigGroupMembers, prefix: 'big', groupName: 'Bench Big Group' });
     await double.seed({ groups: plan.calls.groups, prefix: 'listed' });
-    const seeded = { bigGroupId: String(big.groupId), bigGroupName: 'Bench Big Group', bigGroupMembers: big.userIds.length, otherUserIds: big.userIds.slice(0, 4).map(String) };
+    const seeded = {
+      bigGroupId: String(big.groupId),
+      bigGroupName: 'Bench Big Group',
+      bigGroupMembers: big.userIds.length,
+      otherUserIds: big.userIds.slice(0, 4).map(String),
+    };
     return countCalls('metabase', scim, doubleCounter(double), seeded);
   });
 }

@@ -89,11 +89,18 @@ async function readInside(metricsUrl: string): Promise<number[]> {
 
 function insideBetween(before: number[], after: number[]): InsideBiScim {
   const [requestSeconds, requests, biSeconds, biCalls] = after.map((v, i) => v - before[i]);
-  return { requestMs: round2((requestSeconds / requests) * 1000), biCallsMs: round2((biSeconds / requests) * 1000), biCallsPerRequest: round2(biCalls / requests) };
+  return {
+    requestMs: round2((requestSeconds / requests) * 1000),
+    biCallsMs: round2((biSeconds / requests) * 1000),
+    biCallsPerRequest: round2(biCalls / requests),
+  };
 }
 
 /** The direct and the proxied reads run at once, interleaved, so both meet the same stretches of a shared machine. */
-async function measureLatency(subject: OverheadSubject, plan: OverheadPlan): Promise<{ direct: LatencySummary; viaBiScim: LatencySummary; insideBiScim: InsideBiScim }> {
+async function measureLatency(
+  subject: OverheadSubject,
+  plan: OverheadPlan,
+): Promise<{ direct: LatencySummary; viaBiScim: LatencySummary; insideBiScim: InsideBiScim }> {
   await openLoop([subject.direct, subject.viaBiScim], plan.rate, WARM_UP_SECONDS);
   const before = await readInside(subject.metricsUrl);
   const [direct, via] = await openLoop([subject.direct, subject.viaBiScim], plan.rate, plan.seconds);

@@ -39,7 +39,9 @@ const seconds = (since: number) => Math.round((performance.now() - since) / 10) 
 
 /** Batches of one group never run side by side: Okta pushes a group's batches one after another. */
 function memberTasks(dir: SyntheticDirectory, batch: number): MemberTask[] {
-  return dir.members.flatMap((indexes, group) => Array.from({ length: Math.ceil(indexes.length / batch) }, (_, i) => ({ group, indexes: indexes.slice(i * batch, (i + 1) * batch) })));
+  return dir.members.flatMap((indexes, group) =>
+    Array.from({ length: Math.ceil(indexes.length / batch) }, (_, i) => ({ group, indexes: indexes.slice(i * batch, (i + 1) * batch) })),
+  );
 }
 
 /** The BI ids the push got back, in the directory's order. */
@@ -52,11 +54,19 @@ export async function pushDirectory(pusher: Pusher, dir: SyntheticDirectory, pla
   const started = performance.now();
   const userIds: string[] = ids?.users ?? [];
   const pool = { concurrency: plan.concurrency, timeoutMs: plan.timeoutMs };
-  await runPool(dir.people.map((_, i) => i), async (i) => void (userIds[i] = await pusher.createUser(dir.people[i])), pool);
+  await runPool(
+    dir.people.map((_, i) => i),
+    async (i) => void (userIds[i] = await pusher.createUser(dir.people[i])),
+    pool,
+  );
   const usersSeconds = seconds(started);
   const groupsStarted = performance.now();
   const groupIds: string[] = ids?.groups ?? [];
-  await runPool(dir.groups.map((_, g) => g), async (g) => void (groupIds[g] = await pusher.createGroup(dir.groups[g])), pool);
+  await runPool(
+    dir.groups.map((_, g) => g),
+    async (g) => void (groupIds[g] = await pusher.createGroup(dir.groups[g])),
+    pool,
+  );
   const groupsSeconds = seconds(groupsStarted);
   const membersStarted = performance.now();
   const busy = new Set<number>();
@@ -69,7 +79,11 @@ export async function pushDirectory(pusher: Pusher, dir: SyntheticDirectory, pla
     async ({ group, indexes }) => {
       busy.add(group);
       try {
-        await pusher.addMembers(groupIds[group], dir.groups[group], indexes.map((i) => userIds[i]));
+        await pusher.addMembers(
+          groupIds[group],
+          dir.groups[group],
+          indexes.map((i) => userIds[i]),
+        );
       } finally {
         busy.delete(group);
       }
@@ -85,7 +99,14 @@ export function minimalMetabaseCalls(dir: SyntheticDirectory): number {
 }
 
 /** Pushes `dir` and checks that Metabase ends up holding exactly it: every person active, every membership made. */
-export async function measurePush(pusher: Pusher, dir: SyntheticDirectory, plan: PushPlan, double: DoubleProcess, sidecar: SidecarProcess | null, ids?: PushedIds): Promise<MeasuredPush> {
+export async function measurePush(
+  pusher: Pusher,
+  dir: SyntheticDirectory,
+  plan: PushPlan,
+  double: DoubleProcess,
+  sidecar: SidecarProcess | null,
+  ids?: PushedIds,
+): Promise<MeasuredPush> {
   const before = await double.summary();
   const callsBefore = await double.count();
   const watch = sidecar && watchMemory(sidecar);

@@ -65,7 +65,15 @@ export function watchMemory(sidecar: SidecarProcess): MemoryWatch {
         atPeak,
         cgroup:
           cgroup && after
-            ? { limitBytes: cgroup.limitBytes, peakWorkingSetBytes: peaks.workingSet, peakAnonBytes: peaks.anon, maxUsageBytes: after.maxUsageBytes, afterWorkingSetBytes: after.workingSetBytes, failcnt: after.failcnt, oomKills: after.oomKills }
+            ? {
+                limitBytes: cgroup.limitBytes,
+                peakWorkingSetBytes: peaks.workingSet,
+                peakAnonBytes: peaks.anon,
+                maxUsageBytes: after.maxUsageBytes,
+                afterWorkingSetBytes: after.workingSetBytes,
+                failcnt: after.failcnt,
+                oomKills: after.oomKills,
+              }
             : null,
         cgroupUnavailable: sidecar.memory.unavailable,
         died,

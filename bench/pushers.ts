@@ -61,7 +61,9 @@ export function metabaseMinimalPusher(origin: string, apiKey: string): Pusher {
     async createUser(person) {
       const found = (await call('GET', `/api/user?status=all&query=${encodeURIComponent(person.userName)}`)).body as { data: Array<{ email: string }> };
       if (found.data.some((u) => u.email === person.userName)) throw new Error(`${person.userName} already exists`);
-      const created = (await call('POST', '/api/user', { email: person.userName, first_name: person.givenName, last_name: person.familyName })).body as { id: number };
+      const created = (await call('POST', '/api/user', { email: person.userName, first_name: person.givenName, last_name: person.familyName })).body as {
+        id: number;
+      };
       await call('PUT', `/api/user/${created.id}`, { locale: 'en_US' });
       return String(created.id);
     },

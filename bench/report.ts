@@ -52,7 +52,11 @@ export function printTable(rows: Row[], out: (line: string) => void): void {
   const headers = { figure: 'Figure', value: 'Value', goal: 'Goal', ratio: 'Ratio', verdict: '' };
   const keys = ['figure', 'value', 'goal', 'ratio', 'verdict'] as const;
   const widths = keys.map((k) => Math.max(headers[k].length, ...rows.map((r) => r[k].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   let section = '';
   out(line(keys.map((k) => headers[k])));
   for (const row of rows) {

@@ -73,7 +73,13 @@ function scalePlan(users: number): ScalePlan {
 
 async function onPath(binary: string): Promise<boolean> {
   for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    if (await access(join(dir, binary), constants.X_OK).then(() => true, () => false)) return true;
+    if (
+      await access(join(dir, binary), constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -136,8 +142,24 @@ async function main(): Promise<void> {
   const scale = scalePlan(Number(options['scale-users'] ?? 100_000));
   const wantScale = options.only === 'scale' || (options.only === undefined && !options.quick);
   const scaled = wantScale ? await benchScale(scale, sidecar, progress) : null;
-  const rows = [...(metabase ? metabaseRows(metabase, plan) : []), ...(options.only === 'scale' ? [] : supersetRows(superset)), ...(scaled ? scaleRows(scaled, scale) : [])];
-  const results = { mode: options.quick ? 'quick' : 'full', options, started: new Date(started), seconds: elapsed(), machine: machine(), goals: GOALS, plan, metabase, superset, scale: scaled, rows };
+  const rows = [
+    ...(metabase ? metabaseRows(metabase, plan) : []),
+    ...(options.only === 'scale' ? [] : supersetRows(superset)),
+    ...(scaled ? scaleRows(scaled, scale) : []),
+  ];
+  const results = {
+    mode: options.quick ? 'quick' : 'full',
+    options,
+    started: new Date(started),
+    seconds: elapsed(),
+    machine: machine(),
+    goals: GOALS,
+    plan,
+    metabase,
+    superset,
+    scale: scaled,
+    rows,
+  };
   const path = await writeResults(results, options.out);
   printTable(rows, (line) => process.stdout.write(`${line}\n`));
   process.stdout.write(`\nResults written to ${path} (${elapsed()} s).\n`);

@@ -119,10 +119,20 @@ async function measureReads(stack: Running, steps: ReadStep[]): Promise<ScaleRea
     await writeFile(`/proc/${sidecar.pid}/clear_refs`, '5').catch(() => undefined);
     const calls = await double.count();
     const started = performance.now();
-    const status = await scim.send(method, path, body).then((a) => a.status, () => 'died' as const);
+    const status = await scim.send(method, path, body).then(
+      (a) => a.status,
+      () => 'died' as const,
+    );
     const ms = Math.round(performance.now() - started);
     const alive = !sidecar.exited();
-    reads.push({ request, status, ms, biCalls: (await double.count()) - calls, rssPeakBytes: alive ? peakResidentBytes(sidecar.pid) : null, rssAfterBytes: alive ? residentBytes(sidecar.pid) : null });
+    reads.push({
+      request,
+      status,
+      ms,
+      biCalls: (await double.count()) - calls,
+      rssPeakBytes: alive ? peakResidentBytes(sidecar.pid) : null,
+      rssAfterBytes: alive ? residentBytes(sidecar.pid) : null,
+    });
   }
   return reads;
 }

@@ -35,7 +35,13 @@ async function waitForHealth(origin: string, child: ChildProcess, logFile: strin
   const deadline = Date.now() + START_WITHIN_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`bi-scim exited with ${child.exitCode}:\n${await readFile(logFile, 'utf8')}`);
-    if (await fetch(`${origin}/healthz`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${origin}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`bi-scim did not become healthy within ${START_WITHIN_MS} ms`);
@@ -45,7 +51,9 @@ async function waitForHealth(origin: string, child: ChildProcess, logFile: strin
 export async function buildSidecar(): Promise<void> {
   const outDir = join(ROOT, 'bench', 'dist');
   await rm(outDir, { recursive: true, force: true });
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], { cwd: ROOT });
+  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
+    cwd: ROOT,
+  });
 }
 
 export interface SidecarOptions {
@@ -86,14 +94,19 @@ async function sidecarCgroup(limitBytes: number | null): Promise<{ cgroup: Memor
  * machine allows), its log at info level (one line per request, as in production) going to a file so neither a
  * pipe nor the bench process pays for reading it, and the memory probe loaded.
  */
-export async function startSidecar(env: Record<string, string>, { entry, nodeOptions, env: extraEnv, memoryLimitBytes }: SidecarOptions): Promise<SidecarProcess> {
+export async function startSidecar(
+  env: Record<string, string>,
+  { entry, nodeOptions, env: extraEnv, memoryLimitBytes }: SidecarOptions,
+): Promise<SidecarProcess> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const logDir = await mkdtemp(join(tmpdir(), 'bi-scim-bench-'));
   const logFile = join(logDir, 'sidecar.log');
   const probe = probeArguments(join(logDir, 'probe.jsonl'));
   const { cgroup, unavailable } = await sidecarCgroup(memoryLimitBytes);
   const log = openSync(logFile, 'a');
-  const launch = cgroup ? cgroup.wrap(process.execPath, [...probe.execArgv, entry, 'serve']) : { command: process.execPath, args: [...probe.execArgv, entry, 'serve'] };
+  const launch = cgroup
+    ? cgroup.wrap(process.execPath, [...probe.execArgv, entry, 'serve'])
+    : { command: process.execPath, args: [...probe.execArgv, entry, 'serve'] };
   const child = spawn(launch.command, launch.args, {
     cwd: ROOT,
     env: {
@@ -129,6 +142,14 @@ export async function startSidecar(env: Record<string, string>, { entry, nodeOpt
     throw err;
   }
   const memory = { cgroup, unavailable, probeFile: join(logDir, 'probe.jsonl') };
-  return { url: `${origin}/scim/v2`, origin, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, pid: child.pid!, logFile, memory, exited: () => child.exitCode !== null || child.signalCode !== null, stop };
+  return {
+    url: `${origin}/scim/v2`,
+    origin,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    pid: child.pid!,
+    logFile,
+    memory,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    stop,
+  };
 }
-

@@ -21,13 +21,16 @@ async function startStack(store: StoreKind, delayMs: number, options: SidecarOpt
   let redis: RunningRedis | null = null;
   try {
     redis = store === 'redis' ? await startRedis() : null;
-    const sidecar = await startSidecar({
-      BI_SCIM_TARGET: 'metabase',
-      BI_SCIM_TARGET_URL: double.url,
-      BI_SCIM_TARGET_API_KEY: double.apiKey,
-      BI_SCIM_TOKENS: TOKEN,
-      ...(redis ? { BI_SCIM_REDIS_URL: redis.url } : {}),
-    }, options);
+    const sidecar = await startSidecar(
+      {
+        BI_SCIM_TARGET: 'metabase',
+        BI_SCIM_TARGET_URL: double.url,
+        BI_SCIM_TARGET_API_KEY: double.apiKey,
+        BI_SCIM_TOKENS: TOKEN,
+        ...(redis ? { BI_SCIM_REDIS_URL: redis.url } : {}),
+      },
+      options,
+    );
     const stop = async () => {
       await sidecar.stop();
       await redis?.stop();
@@ -49,4 +52,3 @@ export async function withStack<T>(store: StoreKind, delayMs: number, options: S
     await stack.stop();
   }
 }
-

@@ -53,7 +53,15 @@ export async function roleId(api: SupersetApi, name: string): Promise<number> {
 }
 
 export async function createSupersetUser(api: SupersetApi, person: Person, baselineRoleId: number): Promise<string> {
-  const body = { username: person.userName, email: person.userName, first_name: person.givenName, last_name: person.familyName, password: SEED_PASSWORD, active: true, roles: [baselineRoleId] };
+  const body = {
+    username: person.userName,
+    email: person.userName,
+    first_name: person.givenName,
+    last_name: person.familyName,
+    password: SEED_PASSWORD,
+    active: true,
+    roles: [baselineRoleId],
+  };
   return String(((await api.call('POST', USERS, body)).body as { id: number }).id);
 }
 

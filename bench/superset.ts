@@ -50,7 +50,13 @@ export const SUPERSET_PLANS: Record<'quick' | 'full', SupersetPlan> = {
 
 async function sidecarFor(superset: RunningSuperset, options: SidecarOptions): Promise<SidecarProcess> {
   return startSidecar(
-    { BI_SCIM_TARGET: 'superset', BI_SCIM_TARGET_URL: superset.url, BI_SCIM_TARGET_USERNAME: superset.username, BI_SCIM_TARGET_PASSWORD: superset.password, BI_SCIM_TOKENS: TOKEN },
+    {
+      BI_SCIM_TARGET: 'superset',
+      BI_SCIM_TARGET_URL: superset.url,
+      BI_SCIM_TARGET_USERNAME: superset.username,
+      BI_SCIM_TARGET_PASSWORD: superset.password,
+      BI_SCIM_TOKENS: TOKEN,
+    },
     options,
   );
 }
@@ -65,7 +71,11 @@ async function withSidecar<T>(superset: RunningSuperset, options: SidecarOptions
 }
 
 /** A group of `size` people made straight through FAB, and four of them for a pushed group's first members. */
-async function seedBigGroup(api: SupersetApi, size: number, gamma: number): Promise<{ bigGroupId: string; bigGroupName: string; bigGroupMembers: number; otherUserIds: string[] }> {
+async function seedBigGroup(
+  api: SupersetApi,
+  size: number,
+  gamma: number,
+): Promise<{ bigGroupId: string; bigGroupName: string; bigGroupMembers: number; otherUserIds: string[] }> {
   const people = makeDirectory(size, 1, 11).people.map((p) => ({ ...p, userName: `seed.${p.userName}` }));
   const ids: string[] = [];
   await runPool(people, async (person) => void ids.push(await createSupersetUser(api, person, gamma)), { concurrency: 4, timeoutMs: 10 * MINUTE_MS });
@@ -75,7 +85,9 @@ async function seedBigGroup(api: SupersetApi, size: number, gamma: number): Prom
 
 /** Each group of the directory holds exactly its members (looked up by name among the groups made). */
 async function verifyGroups(api: SupersetApi, dir: SyntheticDirectory, prefix: string): Promise<boolean> {
-  const listed = (await api.call('GET', `/api/v1/security/groups/?q=${encodeURIComponent("(page_size:100,columns:!(id,name))")}`)).body as { result: Array<{ id: number; name: string }> };
+  const listed = (await api.call('GET', `/api/v1/security/groups/?q=${encodeURIComponent('(page_size:100,columns:!(id,name))')}`)).body as {
+    result: Array<{ id: number; name: string }>;
+  };
   const byName = new Map(listed.result.map((g) => [g.name, String(g.id)]));
   for (const [g, name] of dir.groups.entries()) {
     const id = byName.get(`${prefix}${name}`);
@@ -85,10 +97,20 @@ async function verifyGroups(api: SupersetApi, dir: SyntheticDirectory, prefix: s
 }
 
 function prefixed(dir: SyntheticDirectory, prefix: string): SyntheticDirectory {
-  return { ...dir, people: dir.people.map((p) => ({ ...p, userName: `${prefix.toLowerCase().replace(/\W/g, '')}.${p.userName}` })), groups: dir.groups.map((g) => `${prefix}${g}`) };
+  return {
+    ...dir,
+    people: dir.people.map((p) => ({ ...p, userName: `${prefix.toLowerCase().replace(/\W/g, '')}.${p.userName}` })),
+    groups: dir.groups.map((g) => `${prefix}${g}`),
+  };
 }
 
-async function provisioning(superset: RunningSuperset, api: SupersetApi, gamma: number, plan: SupersetPlan, options: SidecarOptions): Promise<SupersetResults['provisioning']> {
+async function provisioning(
+  superset: RunningSuperset,
+  api: SupersetApi,
+  gamma: number,
+  plan: SupersetPlan,
+  options: SidecarOptions,
+): Promise<SupersetResults['provisioning']> {
   const p = plan.provisioning;
   const base = makeDirectory(p.users, p.groups, 13);
   const direct = prefixed(base, 'Direct ');
@@ -101,7 +123,14 @@ async function provisioning(superset: RunningSuperset, api: SupersetApi, gamma: 
     const timings = await pushDirectory(scimPusher(scim), through, p);
     const biCalls = (await metricTotal(sidecar.metricsUrl, 'bi_scim_bi_call_duration_seconds_count')) - before;
     const rssAfterBytes = residentBytes(sidecar.pid);
-    return { users: p.users, groups: p.groups, memberships: base.memberships, minimal, biScim: { ...timings, biCalls, verified: await verifyGroups(api, through, '') }, rssAfterBytes };
+    return {
+      users: p.users,
+      groups: p.groups,
+      memberships: base.memberships,
+      minimal,
+      biScim: { ...timings, biCalls, verified: await verifyGroups(api, through, '') },
+      rssAfterBytes,
+    };
   });
 }
 
@@ -115,7 +144,16 @@ export async function benchSuperset(plan: SupersetPlan, options: SidecarOptions,
     const gamma = await roleId(api, 'Gamma');
     progress(`superset: overhead at ${plan.overhead.rate} req/s`);
     const { overhead, rssAtRestBytes } = await withSidecar(superset, options, async (sidecar, scim) => {
-      const id = String((await scim.expect(201, 'POST', '/Users', oktaUser({ userName: 'overhead.reader@example.com', givenName: 'Overhead', familyName: 'Reader', externalId: '00uo' }))).id);
+      const id = String(
+        (
+          await scim.expect(
+            201,
+            'POST',
+            '/Users',
+            oktaUser({ userName: 'overhead.reader@example.com', givenName: 'Overhead', familyName: 'Reader', externalId: '00uo' }),
+          )
+        ).id,
+      );
       const rest = residentBytes(sidecar.pid);
       const subject = {
         direct: getter({ url: `${superset.url}/api/v1/security/users/${id}?q=(keys:!(none))`, headers: api.headers() }),

@@ -62,7 +62,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   scim.route('/Users', userRoutes(provisioning, options));
   scim.route('/Groups', groupRoutes(provisioning, options));
   // POST /.search on the root searches Users then Groups (RFC 7644 §3.4.3).
-  scim.post('/.search', searchHandler(options, (ctx, query, projection) => searchAll(provisioning, ctx, query, wantsMembers(projection))));
+  scim.post(
+    '/.search',
+    searchHandler(options, (ctx, query, projection) => searchAll(provisioning, ctx, query, wantsMembers(projection))),
+  );
   for (const collection of ['/Users', '/Groups']) {
     scim.all(collection, methodNotAllowed(['GET', 'POST']));
     scim.all(`${collection}/.search`, methodNotAllowed(['POST']));

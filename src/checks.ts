@@ -31,15 +31,25 @@ async function checkTarget(io: Io, config: Config, store: MappingStore): Promise
   const target: Target = await createTarget(config, { withLock: (key, fn) => store.withLock(key, fn) });
   try {
     const where = `${config.target.kind} at ${config.target.url}`;
-    const account = await check(io, 'BI credentials', async () => {
-      const a = await target.serviceAccount();
-      return `${where} accepts them (account ${a.email ?? a.userId})`;
-    }, hintFor);
+    const account = await check(
+      io,
+      'BI credentials',
+      async () => {
+        const a = await target.serviceAccount();
+        return `${where} accepts them (account ${a.email ?? a.userId})`;
+      },
+      hintFor,
+    );
     if (!account) return false;
-    return await check(io, 'BI privileges', async () => {
-      await target.checkHealth();
-      return 'the account can manage people and groups';
-    }, hintFor);
+    return await check(
+      io,
+      'BI privileges',
+      async () => {
+        await target.checkHealth();
+        return 'the account can manage people and groups';
+      },
+      hintFor,
+    );
   } finally {
     await target.close();
   }
@@ -52,21 +62,33 @@ export async function runChecks(env: Record<string, string | undefined>, io: Io)
     io.out(`ok    configuration: ${config.target.kind} target, ${config.redisUrl ? 'Redis store' : 'in-memory store'}`);
   } catch (err) {
     const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
-    io.out(`FAIL  configuration:\n${problems.map((p) => `        - ${p}`).join('\n')}\n      fix: set the BI_SCIM_* variables listed (README, "Configuration")`);
+    io.out(
+      `FAIL  configuration:\n${problems.map((p) => `        - ${p}`).join('\n')}\n      fix: set the BI_SCIM_* variables listed (README, "Configuration")`,
+    );
     return false;
   }
   const warnings: string[] = [];
   const store = await createStore({ redisUrl: config.redisUrl, logger: { warn: (m: string) => warnings.push(m) } });
   try {
-    const storeOk = await check(io, 'store', async () => {
-      await store.ping();
-      return config.redisUrl ? 'Redis answers' : 'in-memory (one replica only; state is lost on restart)';
-    }, () => 'check BI_SCIM_REDIS_URL and that Redis is up and reachable');
-    const tokensOk = await check(io, 'bearer tokens', async () => {
-      const stored = await store.listTokens();
-      if (config.idpTokens.length + stored.length === 0) throw new Error('none configured');
-      return `${config.idpTokens.length} from BI_SCIM_TOKENS, ${stored.length} in the store`;
-    }, () => 'set BI_SCIM_TOKENS or run `bi-scim token create --name okta`');
+    const storeOk = await check(
+      io,
+      'store',
+      async () => {
+        await store.ping();
+        return config.redisUrl ? 'Redis answers' : 'in-memory (one replica only; state is lost on restart)';
+      },
+      () => 'check BI_SCIM_REDIS_URL and that Redis is up and reachable',
+    );
+    const tokensOk = await check(
+      io,
+      'bearer tokens',
+      async () => {
+        const stored = await store.listTokens();
+        if (config.idpTokens.length + stored.length === 0) throw new Error('none configured');
+        return `${config.idpTokens.length} from BI_SCIM_TOKENS, ${stored.length} in the store`;
+      },
+      () => 'set BI_SCIM_TOKENS or run `bi-scim token create --name okta`',
+    );
     const targetOk = await checkTarget(io, config, store);
     return storeOk && tokensOk && targetOk;
   } finally {

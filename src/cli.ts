@@ -35,7 +35,8 @@ Commands:
 Run 'bi-scim <command> --help' for a command's options. Settings come from BI_SCIM_* environment variables and the
 file BI_SCIM_CONFIG names (see README).`,
   serve: 'Usage: bi-scim serve\n\nStarts the SCIM server with the settings in the BI_SCIM_* environment variables. SIGTERM drains in-flight requests.',
-  check: "Usage: bi-scim check\n\nChecks that the configuration is valid, Redis answers, the BI tool answers, and its credentials are valid and an administrator's.\nPrints one line per check with a hint for each failure; exits 1 if any check fails.",
+  check:
+    "Usage: bi-scim check\n\nChecks that the configuration is valid, Redis answers, the BI tool answers, and its credentials are valid and an administrator's.\nPrints one line per check with a hint for each failure; exits 1 if any check fails.",
   token: TOKEN_HELP,
   audit: AUDIT_HELP,
   guard: GUARD_HELP,
@@ -69,7 +70,15 @@ async function withOperations<T>(config: Config, env: Env, io: Io, fn: (operator
     const target = await createTarget(config, { withLock: (key, run) => store.withLock(key, run), onCall: recordBiCall });
     const ops = createOperations({ config, store, target, logger: quietLogger, metrics: noMetrics, env });
     try {
-      const p = createProvisioning({ store, target, logger: quietLogger, metrics: noMetrics, audit: ops.audit, guard: ops.guard, options: provisioningOptions(config) });
+      const p = createProvisioning({
+        store,
+        target,
+        logger: quietLogger,
+        metrics: noMetrics,
+        audit: ops.audit,
+        guard: ops.guard,
+        options: provisioningOptions(config),
+      });
       return await fn({ ops, p, monitor: new DriftMonitor({ p, settings: config.drift, logger: quietLogger }) });
     } finally {
       await ops.alerts.close(5_000);

@@ -1,4 +1,5 @@
 // One zod schema for every setting: environment variables plus the optional YAML file named by BI_SCIM_CONFIG.
+// Longer because every setting, from the environment and the file, is in this one schema.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -81,7 +82,9 @@ const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === '
 type Credentials = { apiKey: string } | { username: string; password: string };
 
 /** The BI tool and how bi-scim signs in to it: Metabase takes an API key or a login, Superset a login. */
-export type TargetConfig = { kind: 'metabase'; url: string; credentials: Credentials } | { kind: 'superset'; url: string; credentials: { username: string; password: string } };
+export type TargetConfig =
+  | { kind: 'metabase'; url: string; credentials: Credentials }
+  | { kind: 'superset'; url: string; credentials: { username: string; password: string } };
 
 /** The Redis settings, shared by the whole schema and by the store-only one (`bi-scim token …`). */
 const redisShape = {
@@ -156,7 +159,8 @@ const envSchema = z
       target = { kind: 'superset', url, credentials: login };
     } else {
       const credentials = e.BI_SCIM_TARGET_API_KEY ? { apiKey: e.BI_SCIM_TARGET_API_KEY } : login;
-      if (!credentials) return missing(ctx, 'BI_SCIM_TARGET_API_KEY', 'Metabase needs BI_SCIM_TARGET_API_KEY, or BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD');
+      if (!credentials)
+        return missing(ctx, 'BI_SCIM_TARGET_API_KEY', 'Metabase needs BI_SCIM_TARGET_API_KEY, or BI_SCIM_TARGET_USERNAME and BI_SCIM_TARGET_PASSWORD');
       target = { kind: 'metabase', url, credentials };
     }
     return {

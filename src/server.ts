@@ -87,7 +87,10 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
     tokenCheck.unref();
     void ops.warnAboutTokens().catch((err: unknown) => logger.warn({ err }, 'token check failed'));
     // Pending alerts get a few seconds to go out; what is left is counted as dropped.
-    stoppers.push(() => clearInterval(tokenCheck), () => ops.alerts.close(Math.min(5_000, config.shutdown.timeoutMs)));
+    stoppers.push(
+      () => clearInterval(tokenCheck),
+      () => ops.alerts.close(Math.min(5_000, config.shutdown.timeoutMs)),
+    );
     const health = dependencyHealth(store, target, logger);
     const provisioning = createProvisioning({
       store,

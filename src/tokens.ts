@@ -29,7 +29,10 @@ export function parseConfiguredToken(raw: string, unnamed: string): NamedToken {
 
 /** A comma-separated list; names must be unique so that every request can be told apart in the audit trail. */
 export function parseConfiguredTokens(raw: string, unnamedPrefix: string): NamedToken[] {
-  const entries = raw.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const entries = raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   const tokens = entries.map((entry, i) => parseConfiguredToken(entry, `${unnamedPrefix}-${i + 1}`));
   const seen = new Set<string>();
   for (const { name } of tokens) {

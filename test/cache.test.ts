@@ -4,7 +4,12 @@ import { PromiseCache } from '../src/cache.ts';
 
 function counter() {
   let loads = 0;
-  return { load: async () => ++loads, get loads() { return loads; } };
+  return {
+    load: async () => ++loads,
+    get loads() {
+      return loads;
+    },
+  };
 }
 
 describe('PromiseCache', () => {

@@ -43,14 +43,27 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
   const { values } = parseArgs({
     args,
     options: {
-      since: { type: 'string' }, until: { type: 'string' }, user: { type: 'string' }, group: { type: 'string' },
-      action: { type: 'string' }, outcome: { type: 'string' }, limit: { type: 'string' }, format: { type: 'string' }, follow: { type: 'boolean' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      user: { type: 'string' },
+      group: { type: 'string' },
+      action: { type: 'string' },
+      outcome: { type: 'string' },
+      limit: { type: 'string' },
+      format: { type: 'string' },
+      follow: { type: 'boolean' },
     },
   });
   const format = parseFormat(values.format, ['table', 'json', 'csv']);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit takes a positive whole number, not "${values.limit}"`);
-  const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+  const list = (v: string | undefined) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined;
   const query: AuditQuery = {
     since: values.since ? parseInstant(values.since) : undefined,
     until: values.until ? parseInstant(values.until) : undefined,
@@ -60,7 +73,8 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
     outcomes: list(values.outcome),
     limit,
   };
-  if (store.kind === 'memory') io.err('note: no BI_SCIM_REDIS_URL, so this reads an empty in-memory store; the audit trail lives in the server\'s Redis (or its console)');
+  if (store.kind === 'memory')
+    io.err("note: no BI_SCIM_REDIS_URL, so this reads an empty in-memory store; the audit trail lives in the server's Redis (or its console)");
   const events = await queryAudit(store, query);
   const json = (e: AuditEvent) => e;
   printRows(io, format, COLUMNS, events, json);
@@ -69,7 +83,13 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
 }
 
 /** Polls for events after the newest one shown, printing those that match, until the signal aborts. */
-async function follow(store: MappingStore, after: string | undefined, query: AuditQuery, print: (event: AuditEvent) => void, signal?: AbortSignal): Promise<number> {
+async function follow(
+  store: MappingStore,
+  after: string | undefined,
+  query: AuditQuery,
+  print: (event: AuditEvent) => void,
+  signal?: AbortSignal,
+): Promise<number> {
   let last = after ?? (await auditAfter(store, undefined, 1_000_000)).at(-1)?.id;
   while (!signal?.aborted) {
     for (const event of await auditAfter(store, last)) {

@@ -49,7 +49,9 @@ function printReport(io: Io, report: DriftReport, findings: DriftFinding[], form
   if (findings.length === 0) io.out('No drift: the BI tool holds what the IdPs declared.');
   else printRows(io, 'table', COLUMNS, findings, (f) => f);
   io.out('');
-  io.out(`${findings.length} findings${findings.length > 0 ? ` (${severityCounts(findings)})` : ''}; scanned ${report.scanned.users} people and ${report.scanned.groups} groups in ${report.biCalls} BI calls at ${report.scannedAt}.`);
+  io.out(
+    `${findings.length} findings${findings.length > 0 ? ` (${severityCounts(findings)})` : ''}; scanned ${report.scanned.users} people and ${report.scanned.groups} groups in ${report.biCalls} BI calls at ${report.scannedAt}.`,
+  );
 }
 
 export async function driftCommand(args: string[], deps: { monitor: DriftMonitor }, io: Io): Promise<number> {
@@ -80,9 +82,11 @@ function printPlan(io: Io, findings: DriftFinding[]): void {
 async function rebuild(p: Provisioning, apply: boolean, by: string, io: Io): Promise<number> {
   const plan = await planRebuild(p, io.progress?.('Reading the BI tool'));
   const deleted = plan.people.filter((r) => r.deleted).length;
-  io.out(`Records missing from the store: ${plan.people.length - deleted} people, ${deleted} DELETEd people (the BI tool's mark), ${plan.groups.length} groups.`);
+  io.out(
+    `Records missing from the store: ${plan.people.length - deleted} people, ${deleted} DELETEd people (the BI tool's mark), ${plan.groups.length} groups.`,
+  );
   if (!apply) {
-    io.out('Nothing was written. Run with --apply to take the BI tool\'s present state as declared for these.');
+    io.out("Nothing was written. Run with --apply to take the BI tool's present state as declared for these.");
     return 0;
   }
   await applyRebuild(p, operatorContext(by), plan);
@@ -91,7 +95,10 @@ async function rebuild(p: Provisioning, apply: boolean, by: string, io: Io): Pro
 }
 
 export async function reconcileCommand(args: string[], deps: { monitor: DriftMonitor; p: Provisioning }, io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { apply: { type: 'boolean' }, only: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' }, rebuild: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args,
+    options: { apply: { type: 'boolean' }, only: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' }, rebuild: { type: 'boolean' } },
+  });
   const format = parseFormat(values.format);
   const by = values.by ?? 'operator';
   if (values.rebuild) return rebuild(deps.p, values.apply ?? false, by, io);
@@ -110,10 +117,13 @@ export async function reconcileCommand(args: string[], deps: { monitor: DriftMon
   const outcomes = await applyFixes(deps.p, operatorContext(by), plan, format === 'table' ? io.progress?.('Applying') : undefined);
   const failed = outcomes.filter((o) => !o.ok);
   if (format === 'json') {
-    for (const o of outcomes) io.out(JSON.stringify({ finding: o.finding.id, kind: o.finding.kind, subject: o.finding.subject, ok: o.ok, ...(o.error ? { error: o.error } : {}) }));
+    for (const o of outcomes)
+      io.out(JSON.stringify({ finding: o.finding.id, kind: o.finding.kind, subject: o.finding.subject, ok: o.ok, ...(o.error ? { error: o.error } : {}) }));
   } else {
     for (const o of failed) io.err(`failed: ${ref(o.finding.subject)} ${o.finding.kind}: ${o.error}`);
-    io.out(`Applied ${outcomes.length - failed.length} of ${outcomes.length} fixes${failed.length > 0 ? `; ${failed.length} failed (see above and \`bi-scim audit --action reconcile.apply\`)` : ''}.`);
+    io.out(
+      `Applied ${outcomes.length - failed.length} of ${outcomes.length} fixes${failed.length > 0 ? `; ${failed.length} failed (see above and \`bi-scim audit --action reconcile.apply\`)` : ''}.`,
+    );
   }
   // The stored report and the gauges reflect the result at once.
   if (outcomes.length > failed.length) await deps.monitor.scan({ actor: 'bi-scim reconcile' });

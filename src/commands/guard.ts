@@ -17,13 +17,20 @@ function describe(state: GuardState): Array<[string, string]> {
   if (!state.enabled) return [['state', 'off (guard.maxDeprovisions is 0)']];
   const held = state.tripped !== null && state.approval === null;
   return [
-    ['state', state.approval ? `approved until ${state.approval.until} by ${state.approval.by}` : held ? `HOLDING deprovisioning since ${state.tripped!.at}` : 'open'],
+    [
+      'state',
+      state.approval ? `approved until ${state.approval.until} by ${state.approval.by}` : held ? `HOLDING deprovisioning since ${state.tripped!.at}` : 'open',
+    ],
     ['window', `${state.inWindow} of ${state.budget} deprovisionings in the last ${state.windowMinutes} minutes`],
   ];
 }
 
 export async function guardCommand(args: string[], ops: Operations, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { for: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { for: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' } },
+  });
   const [action = 'status'] = positionals;
   const format = parseFormat(values.format);
   const needBy = () => {
@@ -39,6 +46,17 @@ export async function guardCommand(args: string[], ops: Operations, io: Io): Pro
     return 2;
   }
   if (format === 'json') io.out(JSON.stringify(state));
-  else printRows(io, 'table', [{ header: 'GUARD', value: (r: [string, string]) => r[0] }, { header: '', value: (r) => r[1] }], describe(state), (r) => r, false);
+  else
+    printRows(
+      io,
+      'table',
+      [
+        { header: 'GUARD', value: (r: [string, string]) => r[0] },
+        { header: '', value: (r) => r[1] },
+      ],
+      describe(state),
+      (r) => r,
+      false,
+    );
   return 0;
 }

@@ -51,7 +51,11 @@ export function printRows<T>(io: Io, format: Format, columns: Column<T>[], rows:
   }
   const cells = rows.map((row) => columns.map((c) => cut(c.value(row).replace(/\s+/g, ' '), c.max)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   if (withHeader) io.out(line(columns.map((c) => c.header)));
   for (const row of cells) io.out(line(row));
 }

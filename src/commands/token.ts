@@ -45,11 +45,27 @@ export interface TokenContext {
 }
 
 function tokenEvent(action: 'token.create' | 'token.revoke', name: string, by: string | undefined, changes: Array<{ attribute: string; after?: unknown }>) {
-  return { at: new Date().toISOString(), requestId: null, caller: null, actor: by ?? null, action, resourceType: 'Token' as const, resourceId: name, resourceName: name, changes, biCalls: [], outcome: 'success' as const };
+  return {
+    at: new Date().toISOString(),
+    requestId: null,
+    caller: null,
+    actor: by ?? null,
+    action,
+    resourceType: 'Token' as const,
+    resourceId: name,
+    resourceName: name,
+    changes,
+    biCalls: [],
+    outcome: 'success' as const,
+  };
 }
 
 export async function tokenCommand(args: string[], ctx: TokenContext, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' }, expires: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { name: { type: 'string' }, expires: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' } },
+  });
   const [action, arg] = positionals;
   if (action === 'create') {
     if (!values.name) throw new Error('token create needs --name NAME');

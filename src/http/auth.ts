@@ -24,12 +24,21 @@ interface Candidate {
   hash: Buffer;
 }
 
-export function bearerAuth({ tokens, store, refreshMs = 5_000, now = Date.now, onRefused = () => undefined, onAccepted = () => undefined }: BearerAuthOptions): MiddlewareHandler {
+export function bearerAuth({
+  tokens,
+  store,
+  refreshMs = 5_000,
+  now = Date.now,
+  onRefused = () => undefined,
+  onAccepted = () => undefined,
+}: BearerAuthOptions): MiddlewareHandler {
   const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') }));
   const stored = new PromiseCache<'all', Candidate[]>({ ttlMs: refreshMs, now });
   const storedCandidates = () =>
     stored.get('all', async () =>
-      (await store.listTokens()).filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now()).map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') })),
+      (await store.listTokens())
+        .filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now())
+        .map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') })),
     );
 
   const match = (hash: Buffer, candidates: Candidate[]) => candidates.find((c) => c.hash.length === hash.length && timingSafeEqual(c.hash, hash));

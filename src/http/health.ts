@@ -23,7 +23,10 @@ export function dependencyHealth(store: MappingStore, target: Target, logger: Lo
   return () =>
     cache.get('health', async () => {
       const [storeCheck, targetCheck] = await Promise.allSettled([store.ping(), target.checkHealth()]);
-      for (const [what, check] of [['store', storeCheck], ['target', targetCheck]] as const) {
+      for (const [what, check] of [
+        ['store', storeCheck],
+        ['target', targetCheck],
+      ] as const) {
         if (check.status === 'rejected') logger.warn({ err: check.reason, check: what }, `readiness: the ${what} check failed`);
       }
       return { store: storeCheck.status === 'fulfilled', target: targetCheck.status === 'fulfilled' };

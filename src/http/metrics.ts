@@ -10,14 +10,50 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export function createMetrics(): Metrics & { registry: Registry } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bi_scim_' });
-  const requests = new Histogram({ name: 'bi_scim_http_request_duration_seconds', help: 'SCIM requests by route and status', labelNames: ['method', 'route', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const biCalls = new Histogram({ name: 'bi_scim_bi_call_duration_seconds', help: 'Calls to the BI tool by endpoint and status', labelNames: ['method', 'endpoint', 'status'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const requests = new Histogram({
+    name: 'bi_scim_http_request_duration_seconds',
+    help: 'SCIM requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const biCalls = new Histogram({
+    name: 'bi_scim_bi_call_duration_seconds',
+    help: 'Calls to the BI tool by endpoint and status',
+    labelNames: ['method', 'endpoint', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
   const storeErrors = new Counter({ name: 'bi_scim_store_errors_total', help: 'Failed store operations', labelNames: ['operation'], registers: [registry] });
-  const lockWaits = new Histogram({ name: 'bi_scim_lock_wait_seconds', help: 'Time spent waiting for per-resource locks', buckets: LATENCY_BUCKETS, registers: [registry] });
-  const events = new Counter({ name: 'bi_scim_provisioning_events_total', help: 'Provisioning events by action, resource type and outcome', labelNames: ['action', 'resource_type', 'outcome'], registers: [registry] });
-  const unverified = new Counter({ name: 'bi_scim_verify_failures_total', help: 'Removals the BI tool did not show when read back', labelNames: ['action'], registers: [registry] });
-  const alerts = new Counter({ name: 'bi_scim_alerts_total', help: 'Webhook alerts by sink and result (delivered, failed, dropped)', labelNames: ['sink', 'result'], registers: [registry] });
-  const trips = new Counter({ name: 'bi_scim_guard_trips_total', help: 'Times the deprovisioning guard started holding deprovisioning', registers: [registry] });
+  const lockWaits = new Histogram({
+    name: 'bi_scim_lock_wait_seconds',
+    help: 'Time spent waiting for per-resource locks',
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const events = new Counter({
+    name: 'bi_scim_provisioning_events_total',
+    help: 'Provisioning events by action, resource type and outcome',
+    labelNames: ['action', 'resource_type', 'outcome'],
+    registers: [registry],
+  });
+  const unverified = new Counter({
+    name: 'bi_scim_verify_failures_total',
+    help: 'Removals the BI tool did not show when read back',
+    labelNames: ['action'],
+    registers: [registry],
+  });
+  const alerts = new Counter({
+    name: 'bi_scim_alerts_total',
+    help: 'Webhook alerts by sink and result (delivered, failed, dropped)',
+    labelNames: ['sink', 'result'],
+    registers: [registry],
+  });
+  const trips = new Counter({
+    name: 'bi_scim_guard_trips_total',
+    help: 'Times the deprovisioning guard started holding deprovisioning',
+    registers: [registry],
+  });
   return {
     registry,
     observeRequest: (method, route, status, seconds) => requests.observe({ method, route, status: String(status) }, seconds),

@@ -38,7 +38,8 @@ function checkJsonShape(body: unknown): void {
   while (pending.length > 0) {
     const [value, depth] = pending.pop()!;
     if (typeof value === 'string') {
-      if (!value.isWellFormed()) throw new ScimError('invalidSyntax', 'The request body holds a string that is not well-formed Unicode (an unpaired surrogate)');
+      if (!value.isWellFormed())
+        throw new ScimError('invalidSyntax', 'The request body holds a string that is not well-formed Unicode (an unpaired surrogate)');
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;

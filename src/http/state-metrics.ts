@@ -30,7 +30,9 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
   gauge(registry, 'bi_scim_build_info', 'Always 1: the version and BI tool kind as labels', ['version', 'target'], async (g) => {
     g.set({ version: sources.version, target: sources.target }, 1);
   });
-  gauge(registry, 'bi_scim_target_up', '1 when the BI tool answered and accepted the credentials at the last check', [], async (g) => g.set(Number((await sources.health()).target)));
+  gauge(registry, 'bi_scim_target_up', '1 when the BI tool answered and accepted the credentials at the last check', [], async (g) =>
+    g.set(Number((await sources.health()).target)),
+  );
   gauge(registry, 'bi_scim_store_up', '1 when the store answered at the last check', [], async (g) => g.set(Number((await sources.health()).store)));
   gauge(registry, 'bi_scim_guard_tripped', '1 while deprovisioning is held by the guard', [], async (g) => {
     const state = await sources.guard();
@@ -52,7 +54,9 @@ export function registerStateGauges(registry: Registry, sources: StateSources): 
       }
     });
   perToken('bi_scim_token_age_seconds', 'Age of each bearer token (from first use for BI_SCIM_TOKENS)', (t) => t.ageSeconds);
-  perToken('bi_scim_token_expires_in_seconds', 'Seconds until each expiring token expires', (t) => (t.expiresAt ? (Date.parse(t.expiresAt) - Date.now()) / 1000 : null));
+  perToken('bi_scim_token_expires_in_seconds', 'Seconds until each expiring token expires', (t) =>
+    t.expiresAt ? (Date.parse(t.expiresAt) - Date.now()) / 1000 : null,
+  );
   perToken('bi_scim_token_rotation_due', '1 when a token is older than tokens.rotateAfterDays', (t) => Number(t.rotationDue));
   gauge(registry, 'bi_scim_drift_findings', 'Current drift findings by kind and severity', ['kind', 'severity'], async (g) => {
     for (const { kind, severity, count } of (await sources.drift()).findings) g.set({ kind, severity }, count);

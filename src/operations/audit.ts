@@ -91,7 +91,13 @@ export interface AuditSink {
   record(event: AuditEvent): Promise<void>;
 }
 
-export function createAuditTrail(options: { store: MappingStore; logger: Logger; metrics: Metrics; retention: AuditRetention; onEvent?: (event: AuditEvent) => void }): AuditSink {
+export function createAuditTrail(options: {
+  store: MappingStore;
+  logger: Logger;
+  metrics: Metrics;
+  retention: AuditRetention;
+  onEvent?: (event: AuditEvent) => void;
+}): AuditSink {
   const { store, logger, metrics, retention, onEvent } = options;
   const bounds = { maxEntries: retention.maxEvents, maxAgeMs: retention.retentionDays * 86_400_000 };
   return {
@@ -121,5 +127,9 @@ export function diffAttributes(before: Record<string, unknown> | null, after: Re
   const names = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after)])].filter((n) => !SECRET_ATTRIBUTES.has(n.toLowerCase()));
   return names
     .filter((name) => !isDeepStrictEqual(before?.[name], after[name]))
-    .map((attribute) => ({ attribute, ...(before && attribute in before ? { before: before[attribute] } : {}), ...(attribute in after ? { after: after[attribute] } : {}) }));
+    .map((attribute) => ({
+      attribute,
+      ...(before && attribute in before ? { before: before[attribute] } : {}),
+      ...(attribute in after ? { after: after[attribute] } : {}),
+    }));
 }

@@ -38,10 +38,25 @@ export function bySeverity(a: DriftFinding, b: DriftFinding): number {
   return SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.id.localeCompare(b.id);
 }
 
-function driftEvent(at: string, action: 'drift.detected' | 'drift.resolved', f: { subject: DriftFinding['subject']; kind: string; severity: string; detail: string }, actor: string): AuditEvent {
+function driftEvent(
+  at: string,
+  action: 'drift.detected' | 'drift.resolved',
+  f: { subject: DriftFinding['subject']; kind: string; severity: string; detail: string },
+  actor: string,
+): AuditEvent {
   return {
-    at, requestId: null, caller: null, actor, action, resourceType: f.subject.type, resourceId: f.subject.id, resourceName: f.subject.name,
-    changes: [], biCalls: [], outcome: 'success', reason: `[${f.severity}] ${f.kind}: ${f.detail}`,
+    at,
+    requestId: null,
+    caller: null,
+    actor,
+    action,
+    resourceType: f.subject.type,
+    resourceId: f.subject.id,
+    resourceName: f.subject.name,
+    changes: [],
+    biCalls: [],
+    outcome: 'success',
+    reason: `[${f.severity}] ${f.kind}: ${f.detail}`,
   };
 }
 
@@ -77,29 +92,36 @@ export class DriftMonitor {
   async scan(options: ScanOptions & { actor?: string } = {}): Promise<DriftReport> {
     const { p } = this.#deps;
     const actor = options.actor ?? 'drift scan';
-    return p.store.withLock(SCAN_LOCK, async () => {
-      const report = await scanDrift(p, options);
-      const seen = (await p.store.getEntries(SEEN)) as Record<string, { firstSeenAt: string; subject: DriftFinding['subject']; kind: string; severity: string; detail: string }>;
-      const current = new Set<string>();
-      for (const f of report.findings) {
-        if (f.kind === 'unmanaged') continue;
-        current.add(f.id);
-        if (seen[f.id]) {
-          f.firstSeenAt = seen[f.id].firstSeenAt;
-          continue;
+    return p.store.withLock(
+      SCAN_LOCK,
+      async () => {
+        const report = await scanDrift(p, options);
+        const seen = (await p.store.getEntries(SEEN)) as Record<
+          string,
+          { firstSeenAt: string; subject: DriftFinding['subject']; kind: string; severity: string; detail: string }
+        >;
+        const current = new Set<string>();
+        for (const f of report.findings) {
+          if (f.kind === 'unmanaged') continue;
+          current.add(f.id);
+          if (seen[f.id]) {
+            f.firstSeenAt = seen[f.id].firstSeenAt;
+            continue;
+          }
+          await p.store.putEntry(SEEN, f.id, { firstSeenAt: f.firstSeenAt, subject: f.subject, kind: f.kind, severity: f.severity, detail: f.detail });
+          await p.audit.record(driftEvent(report.scannedAt, 'drift.detected', f, actor));
         }
-        await p.store.putEntry(SEEN, f.id, { firstSeenAt: f.firstSeenAt, subject: f.subject, kind: f.kind, severity: f.severity, detail: f.detail });
-        await p.audit.record(driftEvent(report.scannedAt, 'drift.detected', f, actor));
-      }
-      for (const [id, was] of Object.entries(seen)) {
-        if (current.has(id)) continue;
-        await p.store.deleteEntry(SEEN, id);
-        await p.audit.record(driftEvent(report.scannedAt, 'drift.resolved', { ...was, detail: `resolved: ${was.detail}` }, actor));
-      }
-      report.findings.sort(bySeverity);
-      await p.store.setValue(LATEST, report);
-      return report;
-    }, { waitMs: 120_000 });
+        for (const [id, was] of Object.entries(seen)) {
+          if (current.has(id)) continue;
+          await p.store.deleteEntry(SEEN, id);
+          await p.audit.record(driftEvent(report.scannedAt, 'drift.resolved', { ...was, detail: `resolved: ${was.detail}` }, actor));
+        }
+        report.findings.sort(bySeverity);
+        await p.store.setValue(LATEST, report);
+        return report;
+      },
+      { waitMs: 120_000 },
+    );
   }
 
   /** A scheduled round: scan if this replica holds the interval's lease, then revert the chosen kinds. */
@@ -128,11 +150,14 @@ export class DriftMonitor {
         .catch((err: unknown) => logger.warn({ err }, 'drift scan failed'))
         .finally(() => (this.#running = null));
     };
-    this.#timer = setTimeout(() => {
-      tick();
-      this.#timer = setInterval(tick, settings.intervalMinutes * 60_000);
-      this.#timer.unref();
-    }, Math.min(firstRoundMs, settings.intervalMinutes * 60_000));
+    this.#timer = setTimeout(
+      () => {
+        tick();
+        this.#timer = setInterval(tick, settings.intervalMinutes * 60_000);
+        this.#timer.unref();
+      },
+      Math.min(firstRoundMs, settings.intervalMinutes * 60_000),
+    );
     this.#timer.unref();
   }
 

@@ -1,4 +1,5 @@
 // Drift (design §7 decision 1): what the IdP last declared, held in bi-scim's records, against the BI tool's live state.
+// Longer because each kind of drift has a short rule of its own, and all share one pass over the directory.
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput } from '../directory.ts';
 import { collectBiCalls, type BiCall } from './audit.ts';
 import { SEVERITY_OF, type DriftFinding, type DriftKind, type DriftReport, type PlannedCall } from './drift-types.ts';
@@ -22,18 +23,52 @@ const userRef = (u: DirectoryUser): Ref => ({ type: 'User', id: u.id, name: u.em
 const groupRef = (g: DirectoryGroup): Ref => ({ type: 'Group', id: g.id, name: g.name });
 const label = (ref: Ref) => `${ref.type} ${ref.id}${ref.name ? ` (${ref.name})` : ''}`;
 
-function finding(kind: DriftKind, subject: Ref, detail: string, fix: PlannedCall[], values: { declared: unknown; actual: unknown; related?: Ref }, at: string): DriftFinding {
+function finding(
+  kind: DriftKind,
+  subject: Ref,
+  detail: string,
+  fix: PlannedCall[],
+  values: { declared: unknown; actual: unknown; related?: Ref },
+  at: string,
+): DriftFinding {
   const id = [kind, subject.type, subject.id, values.related?.id].filter(Boolean).join(':');
-  return { id, kind, severity: SEVERITY_OF[kind], subject, ...(values.related ? { related: values.related } : {}), detail, declared: values.declared, actual: values.actual, fix, firstSeenAt: at };
+  return {
+    id,
+    kind,
+    severity: SEVERITY_OF[kind],
+    subject,
+    ...(values.related ? { related: values.related } : {}),
+    detail,
+    declared: values.declared,
+    actual: values.actual,
+    fix,
+    firstSeenAt: at,
+  };
 }
 
 /** The calls reconcile makes for each kind, in the words a plan prints. */
 export const planned = {
-  removeMember: (group: Ref, user: Ref): PlannedCall => ({ method: 'removeMembers', route: `Group ${group.id}`, summary: `remove ${label(user)} from ${label(group)}` }),
+  removeMember: (group: Ref, user: Ref): PlannedCall => ({
+    method: 'removeMembers',
+    route: `Group ${group.id}`,
+    summary: `remove ${label(user)} from ${label(group)}`,
+  }),
   addMember: (group: Ref, user: Ref): PlannedCall => ({ method: 'addMembers', route: `Group ${group.id}`, summary: `add ${label(user)} to ${label(group)}` }),
-  setActive: (user: Ref, active: boolean): PlannedCall => ({ method: 'setUserActive', route: `User ${user.id}`, summary: `${active ? 'reactivate' : 'deactivate'} ${label(user)}` }),
-  updateUser: (user: Ref, fields: string[]): PlannedCall => ({ method: 'updateUser', route: `User ${user.id}`, summary: `set ${fields.join(', ')} of ${label(user)} back to what the IdP sent` }),
-  renameGroup: (group: Ref, name: string): PlannedCall => ({ method: 'renameGroup', route: `Group ${group.id}`, summary: `rename ${label(group)} back to "${name}"` }),
+  setActive: (user: Ref, active: boolean): PlannedCall => ({
+    method: 'setUserActive',
+    route: `User ${user.id}`,
+    summary: `${active ? 'reactivate' : 'deactivate'} ${label(user)}`,
+  }),
+  updateUser: (user: Ref, fields: string[]): PlannedCall => ({
+    method: 'updateUser',
+    route: `User ${user.id}`,
+    summary: `set ${fields.join(', ')} of ${label(user)} back to what the IdP sent`,
+  }),
+  renameGroup: (group: Ref, name: string): PlannedCall => ({
+    method: 'renameGroup',
+    route: `Group ${group.id}`,
+    summary: `rename ${label(group)} back to "${name}"`,
+  }),
 };
 
 interface Scan {
@@ -72,11 +107,31 @@ function checkPerson(scan: Scan, user: DirectoryUser, record: StoredResource | n
   const { p, at, findings } = scan;
   const subject = userRef(user);
   if (deleted) {
-    if (user.active) findings.push(finding('reactivated', subject, 'DELETEd by the IdP, but active again in the BI tool', [planned.setActive(subject, false)], { declared: { active: false, deleted: true }, actual: { active: true } }, at));
+    if (user.active)
+      findings.push(
+        finding(
+          'reactivated',
+          subject,
+          'DELETEd by the IdP, but active again in the BI tool',
+          [planned.setActive(subject, false)],
+          { declared: { active: false, deleted: true }, actual: { active: true } },
+          at,
+        ),
+      );
     return;
   }
   if (!record) {
-    if (user.active) findings.push(finding('unmanaged', subject, `no IdP manages this account${user.isAdmin ? ' (an administrator)' : ''}`, [], { declared: null, actual: { active: true, isAdmin: user.isAdmin } }, at));
+    if (user.active)
+      findings.push(
+        finding(
+          'unmanaged',
+          subject,
+          `no IdP manages this account${user.isAdmin ? ' (an administrator)' : ''}`,
+          [],
+          { declared: null, actual: { active: true, isAdmin: user.isAdmin } },
+          at,
+        ),
+      );
     return;
   }
   const declaredActive = record.attributes.active;
@@ -84,21 +139,50 @@ function checkPerson(scan: Scan, user: DirectoryUser, record: StoredResource | n
     // Groups the BI tool drops on reactivation (Metabase: Administrators) go back where the IdP declared them.
     const restoreGroups = declaredActive ? p.target.reactivationLosses(user).filter((g) => scan.managed.get(g)?.members.includes(user.id)) : [];
     const fix = [planned.setActive(subject, declaredActive), ...restoreGroups.map((g) => planned.addMember(groupRef(scan.groups.get(g)!), subject))];
-    const detail = declaredActive ? 'deactivated outside SCIM while the IdP declares them active' : 'reactivated outside SCIM while the IdP declares them inactive';
-    findings.push(finding(declaredActive ? 'deactivated' : 'reactivated', subject, detail, fix, { declared: { active: declaredActive, ...(restoreGroups.length > 0 ? { restoreGroups } : {}) }, actual: { active: user.active } }, at));
+    const detail = declaredActive
+      ? 'deactivated outside SCIM while the IdP declares them active'
+      : 'reactivated outside SCIM while the IdP declares them inactive';
+    findings.push(
+      finding(
+        declaredActive ? 'deactivated' : 'reactivated',
+        subject,
+        detail,
+        fix,
+        { declared: { active: declaredActive, ...(restoreGroups.length > 0 ? { restoreGroups } : {}) }, actual: { active: user.active } },
+        at,
+      ),
+    );
   }
   // Inactive people cannot be edited (Metabase): edits wait in the store until they are back, so they are not drift.
   const input = user.active && declaredActive !== false ? declaredInput(p, record) : null;
   const fields = input ? p.target.fieldsToWrite(user, input) : [];
   if (input && fields.length > 0) {
     const pick = (from: DirectoryUserInput | DirectoryUser) => Object.fromEntries(fields.map((f) => [f, from[f]]));
-    findings.push(finding('attribute-changed', subject, `${fields.join(', ')} changed outside SCIM`, [planned.updateUser(subject, fields)], { declared: pick(input), actual: pick(user) }, at));
+    findings.push(
+      finding(
+        'attribute-changed',
+        subject,
+        `${fields.join(', ')} changed outside SCIM`,
+        [planned.updateUser(subject, fields)],
+        { declared: pick(input), actual: pick(user) },
+        at,
+      ),
+    );
   }
   // Administrator rights through a group no IdP manages (Metabase Administrators, Superset's Admin role given directly).
   if (user.isAdmin && !hasDeclaredAdmin(scan, user)) {
     for (const g of user.groupIds.filter((id) => scan.groups.get(id)?.isAdmin && !scan.managed.has(id))) {
       const group = groupRef(scan.groups.get(g)!);
-      findings.push(finding('admin-grant', subject, `administrator through ${label(group)}, which no IdP group declares`, [planned.removeMember(group, subject)], { declared: { admin: false }, actual: { admin: true }, related: group }, at));
+      findings.push(
+        finding(
+          'admin-grant',
+          subject,
+          `administrator through ${label(group)}, which no IdP group declares`,
+          [planned.removeMember(group, subject)],
+          { declared: { admin: false }, actual: { admin: true }, related: group },
+          at,
+        ),
+      );
     }
   }
 }
@@ -115,22 +199,58 @@ function checkGroup(scan: Scan, group: DirectoryGroup, record: StoredResource & 
     // Joining an admin group grants administrator rights: critical unless another declared group already does.
     const grants = group.isAdmin && !hasDeclaredAdmin(scan, person.user);
     const kind = grants ? 'admin-grant' : 'member-added';
-    findings.push(finding(kind, user, `in ${label(subject)} without the IdP declaring it${grants ? ', which makes them an administrator' : ''}`, [planned.removeMember(subject, user)], { declared: { member: false }, actual: { member: true }, related: subject }, at));
+    findings.push(
+      finding(
+        kind,
+        user,
+        `in ${label(subject)} without the IdP declaring it${grants ? ', which makes them an administrator' : ''}`,
+        [planned.removeMember(subject, user)],
+        { declared: { member: false }, actual: { member: true }, related: subject },
+        at,
+      ),
+    );
   }
   for (const id of declared) {
     const person = scan.people.get(id);
     // Gone from the BI tool, or DELETEd: nothing to give back to.
     if (live.has(id) || !person || person.deleted) continue;
     const user = userRef(person.user);
-    findings.push(finding('member-removed', user, `taken out of ${label(subject)} outside SCIM`, [planned.addMember(subject, user)], { declared: { member: true }, actual: { member: false }, related: subject }, at));
+    findings.push(
+      finding(
+        'member-removed',
+        user,
+        `taken out of ${label(subject)} outside SCIM`,
+        [planned.addMember(subject, user)],
+        { declared: { member: true }, actual: { member: false }, related: subject },
+        at,
+      ),
+    );
   }
   const name = String(record.attributes.displayName ?? '');
   if (!record.mappedTo && name && name !== group.name) {
-    findings.push(finding('attribute-changed', subject, `renamed outside SCIM from "${name}"`, [planned.renameGroup(subject, name)], { declared: { displayName: name }, actual: { displayName: group.name } }, at));
+    findings.push(
+      finding(
+        'attribute-changed',
+        subject,
+        `renamed outside SCIM from "${name}"`,
+        [planned.renameGroup(subject, name)],
+        { declared: { displayName: name }, actual: { displayName: group.name } },
+        at,
+      ),
+    );
   }
   // A group bi-scim made that now carries admin rights had a role granted by hand: only the BI tool's UI takes it back.
   if (group.isAdmin && !record.mappedTo) {
-    findings.push(finding('admin-grant', subject, 'carries administrator rights granted outside SCIM; remove them in the BI tool', [], { declared: { admin: false }, actual: { admin: true } }, at));
+    findings.push(
+      finding(
+        'admin-grant',
+        subject,
+        'carries administrator rights granted outside SCIM; remove them in the BI tool',
+        [],
+        { declared: { admin: false }, actual: { admin: true } },
+        at,
+      ),
+    );
   }
 }
 
@@ -140,7 +260,10 @@ export async function scanDrift(p: Provisioning, options: ScanOptions = {}): Pro
   return collectBiCalls(biCalls, async () => {
     const at = isoNow(p);
     const groupList = await p.target.listGroups();
-    const groupRecords = await p.store.getMany('Group', groupList.map((g) => g.id));
+    const groupRecords = await p.store.getMany(
+      'Group',
+      groupList.map((g) => g.id),
+    );
     const scan: Scan = { p, at, groups: new Map(groupList.map((g) => [g.id, g])), managed: new Map(), liveMembers: new Map(), people: new Map(), findings: [] };
     for (const g of groupList) {
       const record = groupRecords.get(g.id);
@@ -150,7 +273,10 @@ export async function scanDrift(p: Provisioning, options: ScanOptions = {}): Pro
     for (let offset = 0, total = 1; offset < total; offset += SCAN_PAGE) {
       const page = await p.target.listUsers(offset, SCAN_PAGE);
       total = page.items.length < SCAN_PAGE ? Math.min(page.total, offset + page.items.length) : page.total;
-      const records = await p.store.getMany('User', page.items.map((u) => u.id));
+      const records = await p.store.getMany(
+        'User',
+        page.items.map((u) => u.id),
+      );
       for (const user of page.items) {
         // bi-scim's own account and the break-glass people are never drift: SCIM may not touch them.
         if (await protectionOf(p, user.id)) continue;

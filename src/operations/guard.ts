@@ -85,15 +85,35 @@ export class DeprovisioningGuard {
     const at = new Date(now()).toISOString();
     await store.setValue(TRIPPED, { at, inWindow, budget }, this.#windowMs);
     await audit.record({
-      at, ...caller, action: 'guard.tripped', resourceType: 'Guard', resourceId: null, resourceName: null, changes: [], biCalls: [],
-      outcome: 'success', reason: `${inWindow} deprovisionings in ${this.#deps.settings.windowMinutes} minutes reached the budget of ${budget}; held: ${what}`,
+      at,
+      ...caller,
+      action: 'guard.tripped',
+      resourceType: 'Guard',
+      resourceId: null,
+      resourceName: null,
+      changes: [],
+      biCalls: [],
+      outcome: 'success',
+      reason: `${inWindow} deprovisionings in ${this.#deps.settings.windowMinutes} minutes reached the budget of ${budget}; held: ${what}`,
     });
   }
 
   async state(): Promise<GuardState> {
     const { store, now, settings } = this.#deps;
-    const [budget, inWindow, tripped, approval] = await Promise.all([this.budget(), store.countWindow(WINDOW, now(), this.#windowMs), store.getValue(TRIPPED), store.getValue(APPROVAL)]);
-    return { enabled: settings.maxDeprovisions > 0, windowMinutes: settings.windowMinutes, budget, inWindow, tripped: tripped as GuardState['tripped'], approval: approval as GuardState['approval'] };
+    const [budget, inWindow, tripped, approval] = await Promise.all([
+      this.budget(),
+      store.countWindow(WINDOW, now(), this.#windowMs),
+      store.getValue(TRIPPED),
+      store.getValue(APPROVAL),
+    ]);
+    return {
+      enabled: settings.maxDeprovisions > 0,
+      windowMinutes: settings.windowMinutes,
+      budget,
+      inWindow,
+      tripped: tripped as GuardState['tripped'],
+      approval: approval as GuardState['approval'],
+    };
   }
 
   /** Lets held deprovisioning through (on the IdP's retries) until `forMs` from now; an audited act. */
@@ -116,5 +136,17 @@ export class DeprovisioningGuard {
 }
 
 function operatorEvent(nowMs: number, action: 'guard.approve' | 'guard.reset', by: string, changes: AuditEvent['changes']): AuditEvent {
-  return { at: new Date(nowMs).toISOString(), requestId: null, caller: null, actor: by, action, resourceType: 'Guard', resourceId: null, resourceName: null, changes, biCalls: [], outcome: 'success' };
+  return {
+    at: new Date(nowMs).toISOString(),
+    requestId: null,
+    caller: null,
+    actor: by,
+    action,
+    resourceType: 'Guard',
+    resourceId: null,
+    resourceName: null,
+    changes,
+    biCalls: [],
+    outcome: 'success',
+  };
 }

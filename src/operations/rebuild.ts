@@ -16,10 +16,23 @@ export interface RebuildPlan {
   groups: StoredResource[];
 }
 
-function groupRecord(p: Provisioning, group: DirectoryGroup, previous: StoredResource | undefined, members: string[], mappedTo: { idpGroup: string; target: string } | undefined): StoredResource {
+function groupRecord(
+  p: Provisioning,
+  group: DirectoryGroup,
+  previous: StoredResource | undefined,
+  members: string[],
+  mappedTo: { idpGroup: string; target: string } | undefined,
+): StoredResource {
   const now = isoNow(p);
   if (previous) return { ...previous, members };
-  const record: StoredResource = { id: group.id, kind: 'Group', attributes: { displayName: mappedTo?.idpGroup ?? group.name }, created: now, lastModified: now, members };
+  const record: StoredResource = {
+    id: group.id,
+    kind: 'Group',
+    attributes: { displayName: mappedTo?.idpGroup ?? group.name },
+    created: now,
+    lastModified: now,
+    members,
+  };
   if (mappedTo) record.mappedTo = mappedTo.target;
   return record;
 }
@@ -33,7 +46,10 @@ export async function planRebuild(p: Provisioning, onProgress?: (done: number, t
   for (let offset = 0, total = 1; offset < total; offset += PAGE) {
     const page = await p.target.listUsers(offset, PAGE);
     total = page.items.length < PAGE ? offset + page.items.length : page.total;
-    const records = await p.store.getMany('User', page.items.map((u) => u.id));
+    const records = await p.store.getMany(
+      'User',
+      page.items.map((u) => u.id),
+    );
     for (const user of page.items) {
       for (const g of user.groupIds) members.set(g, [...(members.get(g) ?? []), user.id]);
       if (records.has(user.id) || (await protectionOf(p, user.id))) continue;
@@ -41,7 +57,10 @@ export async function planRebuild(p: Provisioning, onProgress?: (done: number, t
     }
     onProgress?.(Math.min(offset + page.items.length, total), total);
   }
-  const records = await p.store.getMany('Group', groups.map((g) => g.id));
+  const records = await p.store.getMany(
+    'Group',
+    groups.map((g) => g.id),
+  );
   const mapped = new Map<string, { idpGroup: string; target: string }>();
   for (const mapping of p.options.groupMappings) {
     const group = await p.target.findMappingTarget(mapping.target);
@@ -59,12 +78,26 @@ export async function planRebuild(p: Provisioning, onProgress?: (done: number, t
 
 function personRecord(p: Provisioning, user: DirectoryUser, deleted: boolean): StoredResource {
   const now = isoNow(p);
-  return { id: user.id, kind: 'User', attributes: attributesOf(user, null), created: user.created ?? now, lastModified: now, ...(deleted ? { deleted: true } : {}) };
+  return {
+    id: user.id,
+    kind: 'User',
+    attributes: attributesOf(user, null),
+    created: user.created ?? now,
+    lastModified: now,
+    ...(deleted ? { deleted: true } : {}),
+  };
 }
 
 /** Writes the plan's records as one audited act; a record written meanwhile (by the IdP) is kept. */
 export async function applyRebuild(p: Provisioning, ctx: RequestContext, plan: RebuildPlan): Promise<void> {
-  const draft: AuditDraft = { action: 'reconcile.apply', resourceType: 'Directory', resourceId: null, resourceName: null, changes: [], reason: 'rebuild: records taken from the BI tool' };
+  const draft: AuditDraft = {
+    action: 'reconcile.apply',
+    resourceType: 'Directory',
+    resourceId: null,
+    resourceName: null,
+    changes: [],
+    reason: 'rebuild: records taken from the BI tool',
+  };
   await audited(p, ctx, draft, async (d) => {
     const written = { people: 0, deleted: 0, groups: 0 };
     for (const record of [...plan.people, ...plan.groups]) {

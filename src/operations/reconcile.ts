@@ -136,10 +136,22 @@ export interface ApplyOutcome {
  * Applies each finding's fix as one audited `reconcile.apply` event; a fix that fails (the guard, protection, the BI
  * tool) is reported and the rest go on. The state is read again under each lock, so a stale finding changes nothing.
  */
-export async function applyFixes(p: Provisioning, ctx: RequestContext, findings: DriftFinding[], onProgress?: (done: number, total: number) => void): Promise<ApplyOutcome[]> {
+export async function applyFixes(
+  p: Provisioning,
+  ctx: RequestContext,
+  findings: DriftFinding[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<ApplyOutcome[]> {
   const outcomes: ApplyOutcome[] = [];
   for (const f of findings) {
-    const draft: AuditDraft = { action: 'reconcile.apply', resourceType: f.subject.type, resourceId: f.subject.id, resourceName: f.subject.name, changes: [], reason: `${f.kind}: ${f.detail}` };
+    const draft: AuditDraft = {
+      action: 'reconcile.apply',
+      resourceType: f.subject.type,
+      resourceId: f.subject.id,
+      resourceName: f.subject.name,
+      changes: [],
+      reason: `${f.kind}: ${f.detail}`,
+    };
     try {
       await audited(p, ctx, draft, (d) => applyOne(p, ctx, f, d));
       outcomes.push({ finding: f, ok: true });

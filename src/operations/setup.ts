@@ -48,9 +48,15 @@ export interface OperationsDeps {
 
 export function createOperations({ config, store, target, logger, metrics, env, now = Date.now }: OperationsDeps): Operations {
   const alerts = env ? createAlerts({ webhooks: config.alerts.webhooks, env, logger, metrics, now }) : noAlerts;
-  const audit = createAuditTrail({ store, logger, metrics, retention: config.audit, onEvent: (event) => {
-    for (const alert of alertsFor(event)) alerts.notify(alert);
-  } });
+  const audit = createAuditTrail({
+    store,
+    logger,
+    metrics,
+    retention: config.audit,
+    onEvent: (event) => {
+      for (const alert of alertsFor(event)) alerts.notify(alert);
+    },
+  });
   return {
     audit,
     alerts,
@@ -58,10 +64,18 @@ export function createOperations({ config, store, target, logger, metrics, env, 
     tokenUsage: new TokenUsage(store, now),
     tokens: () => reportTokens(store, config.idpTokens, config.tokens.rotateAfterDays, now()),
     async warnAboutTokens() {
-      const [reports, warned] = await Promise.all([reportTokens(store, config.idpTokens, config.tokens.rotateAfterDays, now()), store.getEntries(TOKEN_WARNINGS)]);
+      const [reports, warned] = await Promise.all([
+        reportTokens(store, config.idpTokens, config.tokens.rotateAfterDays, now()),
+        store.getEntries(TOKEN_WARNINGS),
+      ]);
       for (const t of reports.filter((r) => (r.rotationDue || r.expiresSoon) && !warned[r.name])) {
         const why = t.expiresSoon ? `expires at ${t.expiresAt}` : `is older than ${config.tokens.rotateAfterDays} days: rotate it`;
-        alerts.notify({ event: 'token.expiring', at: new Date(now()).toISOString(), summary: `Bearer token "${t.name}" ${why}`, details: { token: t.name, source: t.source, expiresAt: t.expiresAt, ageSeconds: t.ageSeconds } });
+        alerts.notify({
+          event: 'token.expiring',
+          at: new Date(now()).toISOString(),
+          summary: `Bearer token "${t.name}" ${why}`,
+          details: { token: t.name, source: t.source, expiresAt: t.expiresAt, ageSeconds: t.ageSeconds },
+        });
         await store.putEntry(TOKEN_WARNINGS, t.name, { at: new Date(now()).toISOString() });
       }
     },

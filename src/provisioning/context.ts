@@ -5,7 +5,16 @@ import type { Metrics } from '../metrics.ts';
 import { PromiseCache } from '../cache.ts';
 import type { DirectoryGroup, ServiceAccount } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
-import { collectBiCalls, createAuditTrail, type AuditAction, type AuditChange, type AuditEvent, type AuditRetention, type AuditSink, type BiCall } from '../operations/audit.ts';
+import {
+  collectBiCalls,
+  createAuditTrail,
+  type AuditAction,
+  type AuditChange,
+  type AuditEvent,
+  type AuditRetention,
+  type AuditSink,
+  type BiCall,
+} from '../operations/audit.ts';
 import type { MappingStore } from '../store/mapping-store.ts';
 import { LockTimeoutError } from '../store/mapping-store.ts';
 import { TargetError, type Target } from '../targets/target.ts';
@@ -106,7 +115,8 @@ export interface AuditDraft {
 /** Refusals are decisions (protection, the guard); anything else that stops a write is a failure. */
 function outcomeOf(err: unknown): Pick<AuditEvent, 'outcome' | 'reason' | 'cause'> {
   const reason = err instanceof Error ? err.message : String(err);
-  if ((err instanceof ScimError && err.code === 'protectedPrincipal') || (err instanceof TargetError && err.code === 'protected')) return { outcome: 'refused', reason, cause: 'protection' };
+  if ((err instanceof ScimError && err.code === 'protectedPrincipal') || (err instanceof TargetError && err.code === 'protected'))
+    return { outcome: 'refused', reason, cause: 'protection' };
   if (err instanceof ScimError && err.refusal) return { outcome: 'refused', reason, cause: 'guard' };
   const cause = err instanceof TargetError ? err.code : err instanceof ScimError && err.cause instanceof TargetError ? err.cause.code : undefined;
   return { outcome: 'failed', reason, cause };

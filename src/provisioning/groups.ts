@@ -49,9 +49,17 @@ async function groupIdsOfMember(p: Provisioning, query: ListQuery): Promise<Set<
 }
 
 /** `excludedAttributes=members` never loads members (design §2.10), unless the filter itself needs them. */
-export async function listGroups(p: Provisioning, ctx: RequestContext, query: ListQuery, withMembers: boolean): Promise<{ total: number; resources: ScimDoc[] }> {
+export async function listGroups(
+  p: Provisioning,
+  ctx: RequestContext,
+  query: ListQuery,
+  withMembers: boolean,
+): Promise<{ total: number; resources: ScimDoc[] }> {
   const groups = await p.target.listGroups();
-  const records = await p.store.getMany('Group', groups.map((g) => g.id));
+  const records = await p.store.getMany(
+    'Group',
+    groups.map((g) => g.id),
+  );
   const memberOf = await groupIdsOfMember(p, query);
   const loaded = groups
     .map((group) => ({ group, record: records.get(group.id) ?? null }))
@@ -86,7 +94,14 @@ async function createOrLink(p: Provisioning, name: string): Promise<{ group: Dir
 }
 
 /** The record holds what the IdP declared: name, externalId and members (drift compares the BI tool with it). */
-async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, previous: StoredResource | null, members: string[], mappedTo?: string): Promise<StoredResource> {
+async function saveRecord(
+  p: Provisioning,
+  group: DirectoryGroup,
+  doc: ScimDoc,
+  previous: StoredResource | null,
+  members: string[],
+  mappedTo?: string,
+): Promise<StoredResource> {
   const now = isoNow(p);
   const attributes: ScimDoc = { displayName: doc.displayName };
   if (doc.externalId) attributes.externalId = doc.externalId;
@@ -102,7 +117,13 @@ async function saveRecord(p: Provisioning, group: DirectoryGroup, doc: ScimDoc, 
  * The members the IdP has now declared: a full list as applied, or the previous declaration moved by the delta. A
  * group with no declaration yet (one made before bi-scim kept them) takes the BI tool's members after the write.
  */
-async function declaredMembers(p: Provisioning, groupId: string, previous: StoredResource | null, delta: MemberDelta, applied: string[] | null): Promise<string[]> {
+async function declaredMembers(
+  p: Provisioning,
+  groupId: string,
+  previous: StoredResource | null,
+  delta: MemberDelta,
+  applied: string[] | null,
+): Promise<string[]> {
   if (applied) return applied;
   if (!previous?.members) return p.target.listMembers(groupId);
   const removed = new Set(delta.remove);
@@ -112,26 +133,29 @@ async function declaredMembers(p: Provisioning, groupId: string, previous: Store
 export async function createGroup(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('Group', body);
   const name = doc.displayName as string;
-  return audited(p, ctx, groupDraft('group.create', null, name), (draft) => withResourceLock(p, `group:${name.toLowerCase()}`, async () => {
-    const indexed = await p.store.findId('Group', 'displayName', name);
-    if (indexed && (await p.target.getGroup(indexed))) throw new ScimError('uniqueness', `Group ${indexed} is already named "${name}"`);
-    const { group, mappedTo } = await createOrLink(p, name);
-    draft.resourceId = group.id;
-    draft.changes.push({ attribute: 'displayName', after: name }, ...(mappedTo ? [{ attribute: 'mappedTo', after: mappedTo }] : []));
-    const delta = { replaceWith: null, add: memberIds(doc.members), remove: [] };
-    try {
-      await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, delta, draft));
-    } catch (err) {
-      // Nothing of a failed create stays behind: the group made for it goes again, so the IdP's retry starts clean.
-      if (!mappedTo) await p.target.deleteGroup(group.id).catch((e: unknown) => p.logger.error({ err: e, groupId: group.id }, 'could not remove a half-created group'));
-      throw err;
-    }
-    draft.action = 'group.create';
-    // A new group holds exactly what was sent; a linked one also keeps who was in it before, as declared from now on.
-    const members = mappedTo ? await p.target.listMembers(group.id) : delta.add;
-    const record = await saveRecord(p, group, doc, null, members, mappedTo);
-    return renderGroup(p, ctx, { group, record }, members);
-  }));
+  return audited(p, ctx, groupDraft('group.create', null, name), (draft) =>
+    withResourceLock(p, `group:${name.toLowerCase()}`, async () => {
+      const indexed = await p.store.findId('Group', 'displayName', name);
+      if (indexed && (await p.target.getGroup(indexed))) throw new ScimError('uniqueness', `Group ${indexed} is already named "${name}"`);
+      const { group, mappedTo } = await createOrLink(p, name);
+      draft.resourceId = group.id;
+      draft.changes.push({ attribute: 'displayName', after: name }, ...(mappedTo ? [{ attribute: 'mappedTo', after: mappedTo }] : []));
+      const delta = { replaceWith: null, add: memberIds(doc.members), remove: [] };
+      try {
+        await withResourceLock(p, `group:id:${group.id}`, () => applyMembership(p, ctx, group, delta, draft));
+      } catch (err) {
+        // Nothing of a failed create stays behind: the group made for it goes again, so the IdP's retry starts clean.
+        if (!mappedTo)
+          await p.target.deleteGroup(group.id).catch((e: unknown) => p.logger.error({ err: e, groupId: group.id }, 'could not remove a half-created group'));
+        throw err;
+      }
+      draft.action = 'group.create';
+      // A new group holds exactly what was sent; a linked one also keeps who was in it before, as declared from now on.
+      const members = mappedTo ? await p.target.listMembers(group.id) : delta.add;
+      const record = await saveRecord(p, group, doc, null, members, mappedTo);
+      return renderGroup(p, ctx, { group, record }, members);
+    }),
+  );
 }
 
 const groupDraft = (action: AuditDraft['action'], id: string | null, displayName: string | null): AuditDraft => ({
@@ -164,53 +188,60 @@ async function rename(p: Provisioning, loaded: LoadedGroup, name: string): Promi
 /** PUT /Groups: a body without `members` leaves members alone; `members: []` empties the group. */
 export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('Group', body);
-  return audited(p, ctx, groupDraft('group.update', id, String(doc.displayName)), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
-    const loaded = await loadGroup(p, id);
-    const group = await renameAudited(p, loaded, doc.displayName as string, draft);
-    const delta = { replaceWith: 'members' in doc ? memberIds(doc.members) : null, add: [], remove: [] };
-    const members = await applyMembership(p, ctx, group, delta, draft);
-    const record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
-    return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
-  }));
+  return audited(p, ctx, groupDraft('group.update', id, String(doc.displayName)), (draft) =>
+    withResourceLock(p, `group:id:${id}`, async () => {
+      const loaded = await loadGroup(p, id);
+      const group = await renameAudited(p, loaded, doc.displayName as string, draft);
+      const delta = { replaceWith: 'members' in doc ? memberIds(doc.members) : null, add: [], remove: [] };
+      const members = await applyMembership(p, ctx, group, delta, draft);
+      const record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
+      return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+    }),
+  );
 }
 
 /** PATCH /Groups: membership operations become one delta against the BI tool; the rest patch the stored document. */
 export async function patchGroup(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[], wantBody: boolean): Promise<ScimDoc | null> {
   const { memberSteps, otherOperations } = splitMemberOperations(operations);
-  return audited(p, ctx, groupDraft('group.update', id, null), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
-    const loaded = await loadGroup(p, id);
-    draft.resourceName = groupDisplayName(loaded.group, loaded.record);
-    const { resource, changed } = applyPatch(renderGroup(p, ctx, loaded, null), otherOperations);
-    const doc = sanitizeResource('Group', resource);
-    const group = changed ? await renameAudited(p, loaded, doc.displayName as string, draft) : loaded.group;
-    const delta = await toMemberDelta(memberSteps, () => p.target.listMembers(id));
-    const members = await applyMembership(p, ctx, group, delta, draft);
-    let record = loaded.record;
-    if (changed || memberSteps.length > 0) record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
-    if (!wantBody) return null;
-    return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
-  }));
+  return audited(p, ctx, groupDraft('group.update', id, null), (draft) =>
+    withResourceLock(p, `group:id:${id}`, async () => {
+      const loaded = await loadGroup(p, id);
+      draft.resourceName = groupDisplayName(loaded.group, loaded.record);
+      const { resource, changed } = applyPatch(renderGroup(p, ctx, loaded, null), otherOperations);
+      const doc = sanitizeResource('Group', resource);
+      const group = changed ? await renameAudited(p, loaded, doc.displayName as string, draft) : loaded.group;
+      const delta = await toMemberDelta(memberSteps, () => p.target.listMembers(id));
+      const members = await applyMembership(p, ctx, group, delta, draft);
+      let record = loaded.record;
+      if (changed || memberSteps.length > 0)
+        record = await saveRecord(p, group, doc, loaded.record, await declaredMembers(p, id, loaded.record, delta, members));
+      if (!wantBody) return null;
+      return renderGroup(p, ctx, { group, record }, members ?? (await p.target.listMembers(id)));
+    }),
+  );
 }
 
 /** Mapped groups are only unlinked: the BI group or role they stand for stays. */
 export async function deleteGroup(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
-  await audited(p, ctx, groupDraft('group.delete', id, null), (draft) => withResourceLock(p, `group:id:${id}`, async () => {
-    const loaded = await loadGroup(p, id);
-    draft.resourceName = groupDisplayName(loaded.group, loaded.record);
-    if (loaded.record?.mappedTo) {
-      draft.reason = `only unlinked: "${loaded.record.mappedTo}" stays in the BI tool`;
-    } else {
-      // Every member loses the group: that many removals count against the deprovisioning guard.
-      const members = await p.target.listMembers(id);
-      draft.changes.push({ attribute: 'members', removed: members });
-      await admitDeprovisioning(p, ctx, members.length, `delete Group ${id} with ${members.length} members`);
-      const remove = () => p.target.deleteGroup(id);
-      // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
-      const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
-      await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id }, (_, via) => via === id, remove) : remove());
-      await verifyRemoval(p.options.verifyRemovals !== false, draft, 'group deletion', async () => (await p.target.getGroup(id)) === null);
-    }
-    await p.store.remove('Group', id);
-    forgetGroupList(p);
-  }));
+  await audited(p, ctx, groupDraft('group.delete', id, null), (draft) =>
+    withResourceLock(p, `group:id:${id}`, async () => {
+      const loaded = await loadGroup(p, id);
+      draft.resourceName = groupDisplayName(loaded.group, loaded.record);
+      if (loaded.record?.mappedTo) {
+        draft.reason = `only unlinked: "${loaded.record.mappedTo}" stays in the BI tool`;
+      } else {
+        // Every member loses the group: that many removals count against the deprovisioning guard.
+        const members = await p.target.listMembers(id);
+        draft.changes.push({ attribute: 'members', removed: members });
+        await admitDeprovisioning(p, ctx, members.length, `delete Group ${id} with ${members.length} members`);
+        const remove = () => p.target.deleteGroup(id);
+        // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
+        const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
+        await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id }, (_, via) => via === id, remove) : remove());
+        await verifyRemoval(p.options.verifyRemovals !== false, draft, 'group deletion', async () => (await p.target.getGroup(id)) === null);
+      }
+      await p.store.remove('Group', id);
+      forgetGroupList(p);
+    }),
+  );
 }

@@ -22,7 +22,9 @@ export interface MemberDelta {
 /** The ids a members value names, each once, in order. */
 export function memberIds(members: unknown): string[] {
   if (!Array.isArray(members)) return [];
-  const ids = members.map((m) => (m && typeof m === 'object' ? (m as { value?: unknown }).value : m)).filter((v): v is string => typeof v === 'string' && v !== '');
+  const ids = members
+    .map((m) => (m && typeof m === 'object' ? (m as { value?: unknown }).value : m))
+    .filter((v): v is string => typeof v === 'string' && v !== '');
   return [...new Set(ids)];
 }
 
@@ -125,7 +127,13 @@ async function keepProtected(p: Provisioning, group: DirectoryGroup, delta: Memb
  * Applies a delta under the caller's group lock; returns the resulting member list when it was computed. Removals
  * count against the deprovisioning guard, may not strip the last human administrator, and are read back.
  */
-export async function applyMembership(p: Provisioning, ctx: RequestContext, group: DirectoryGroup, delta: MemberDelta, draft: AuditDraft): Promise<string[] | null> {
+export async function applyMembership(
+  p: Provisioning,
+  ctx: RequestContext,
+  group: DirectoryGroup,
+  delta: MemberDelta,
+  draft: AuditDraft,
+): Promise<string[] | null> {
   let add = delta.add;
   let remove = delta.remove;
   let result: string[] | null = null;
@@ -160,7 +168,12 @@ export async function applyMembership(p: Provisioning, ctx: RequestContext, grou
     throw err;
   }
   if (remove.length > 0) {
-    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'member removal', async () => !(await p.target.listMembers(group.id)).some((id) => leaving.has(id)));
+    await verifyRemoval(
+      p.options.verifyRemovals !== false,
+      draft,
+      'member removal',
+      async () => !(await p.target.listMembers(group.id)).some((id) => leaving.has(id)),
+    );
   }
   return result;
 }

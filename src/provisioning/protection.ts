@@ -52,7 +52,12 @@ export async function refuseEmailChange(p: Provisioning, user: DirectoryUser, em
  * `loses(userId, viaGroupId)` says which of a person's admin sources the change takes away. The check and the change
  * run under one lock, so two requests cannot each remove "the other" last administrator.
  */
-export async function guardLastAdmin<T>(p: Provisioning, resource: { type: 'User' | 'Group'; id: string }, loses: (userId: string, viaGroupId: string) => boolean, change: () => Promise<T>): Promise<T> {
+export async function guardLastAdmin<T>(
+  p: Provisioning,
+  resource: { type: 'User' | 'Group'; id: string },
+  loses: (userId: string, viaGroupId: string) => boolean,
+  change: () => Promise<T>,
+): Promise<T> {
   return withResourceLock(p, 'admins', async () => {
     const service = (await serviceAccountOf(p)).userId;
     const admins = [...(await p.target.activeAdmins())].filter(([id]) => id !== service);

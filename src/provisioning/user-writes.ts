@@ -89,11 +89,22 @@ function actionOf(loaded: Loaded, active: boolean, creating: boolean): AuditActi
  * in the store and are written when they are reactivated (design §2.3). A request that changes nothing in the BI
  * tool or the store writes nothing (its audit event lists no changes). A deactivation is read back (verified).
  */
-export async function writeUser(p: Provisioning, ctx: RequestContext, loaded: Loaded, doc: ScimDoc, draft: AuditDraft, how: { creating?: boolean; reviving?: boolean } = {}): Promise<ScimDoc> {
+export async function writeUser(
+  p: Provisioning,
+  ctx: RequestContext,
+  loaded: Loaded,
+  doc: ScimDoc,
+  draft: AuditDraft,
+  how: { creating?: boolean; reviving?: boolean } = {},
+): Promise<ScimDoc> {
   const active = typeof doc.active === 'boolean' ? doc.active : loaded.user.active;
   const input = toDirectoryInput(p, doc);
   const attributes = { ...doc, active };
-  Object.assign(draft, { action: how.reviving ? 'user.reactivate' : actionOf(loaded, active, how.creating ?? false), resourceId: loaded.user.id, resourceName: String(doc.userName) });
+  Object.assign(draft, {
+    action: how.reviving ? 'user.reactivate' : actionOf(loaded, active, how.creating ?? false),
+    resourceId: loaded.user.id,
+    resourceName: String(doc.userName),
+  });
   draft.changes = diffAttributes(loaded.record && !loaded.record.deleted ? { ...loaded.record.attributes, active: loaded.user.active } : null, attributes);
   const deactivating = !active && loaded.user.active;
   if (deactivating) {
@@ -102,9 +113,12 @@ export async function writeUser(p: Provisioning, ctx: RequestContext, loaded: Lo
   }
   await refuseEmailChange(p, loaded.user, input.email);
   const change = () => applyToTarget(p, loaded, active, input, how.reviving ?? false);
-  const user = deactivating && loaded.user.isAdmin ? await guardLastAdmin(p, { type: 'User', id: loaded.user.id }, (id) => id === loaded.user.id, change) : await change();
-  if (deactivating) await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deactivation', async () => (await p.target.getUser(user.id))?.active === false);
-  const unchanged = user === loaded.user && loaded.record && !loaded.record.deleted && !loaded.record.restoreGroups && isDeepStrictEqual(loaded.record.attributes, attributes);
+  const user =
+    deactivating && loaded.user.isAdmin ? await guardLastAdmin(p, { type: 'User', id: loaded.user.id }, (id) => id === loaded.user.id, change) : await change();
+  if (deactivating)
+    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deactivation', async () => (await p.target.getUser(user.id))?.active === false);
+  const unchanged =
+    user === loaded.user && loaded.record && !loaded.record.deleted && !loaded.record.restoreGroups && isDeepStrictEqual(loaded.record.attributes, attributes);
   if (unchanged) return renderUser(p, ctx, user, loaded.record);
   const record = recordOf(p, loaded, { attributes, deleted: undefined, restoreGroups: undefined });
   await p.store.put(record);

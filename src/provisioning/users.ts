@@ -1,5 +1,5 @@
 // User use cases: list/search, get, create, replace, patch, delete — each the fewest BI calls that can answer it.
-import type { DirectoryUser, } from '../directory.ts';
+import type { DirectoryUser } from '../directory.ts';
 import { compareBy } from '../scim/attributes.ts';
 import { ScimError } from '../scim/errors.ts';
 import { equalityLookups, matchesFilter } from '../scim/filter.ts';
@@ -28,7 +28,10 @@ async function load(p: Provisioning, id: string): Promise<Loaded> {
 }
 
 async function renderMany(p: Provisioning, ctx: RequestContext, users: DirectoryUser[]): Promise<ScimDoc[]> {
-  const records = await p.store.getMany('User', users.map((u) => u.id));
+  const records = await p.store.getMany(
+    'User',
+    users.map((u) => u.id),
+  );
   const tombstoned = await Promise.all(users.map((u) => isTombstoned(p, u, records.get(u.id))));
   const live = users.filter((_, i) => !tombstoned[i]);
   return Promise.all(live.map((u) => renderUser(p, ctx, u, records.get(u.id))));
@@ -121,81 +124,96 @@ const userDraft = (action: AuditDraft['action'], id: string | null, userName: st
 export async function createUser(p: Provisioning, ctx: RequestContext, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('User', body);
   const userName = doc.userName as string;
-  return audited(p, ctx, userDraft('user.create', null, userName), (draft) => withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
-    const input = toDirectoryInput(p, doc);
-    const indexed = await p.store.findId('User', 'userName', userName);
-    const holder = indexed ? await p.target.getUser(indexed) : null;
-    if (holder) return reviveOrRefuse(p, ctx, holder, doc, draft);
-    let user: DirectoryUser;
-    try {
-      user = await p.target.createUser(input);
-    } catch (err) {
-      if (!(err instanceof TargetError && err.code === 'conflict')) throw err;
-      const existing = (await p.target.findUserByEmail(input.email)) ?? (input.username ? await p.target.findUserByUsername(input.username) : null);
-      if (!existing) throw err;
-      return reviveOrRefuse(p, ctx, existing, doc, draft);
-    }
-    try {
-      return await writeUser(p, ctx, { user, record: null }, doc, draft, { creating: true });
-    } catch (err) {
-      // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
-      const now = isoNow(p);
-      await p.store.put({ id: user.id, kind: 'User', attributes: doc, created: now, lastModified: now, deleted: true }).catch(() => undefined);
-      throw err;
-    }
-  }));
+  return audited(p, ctx, userDraft('user.create', null, userName), (draft) =>
+    withResourceLock(p, `user:${userName.toLowerCase()}`, async () => {
+      const input = toDirectoryInput(p, doc);
+      const indexed = await p.store.findId('User', 'userName', userName);
+      const holder = indexed ? await p.target.getUser(indexed) : null;
+      if (holder) return reviveOrRefuse(p, ctx, holder, doc, draft);
+      let user: DirectoryUser;
+      try {
+        user = await p.target.createUser(input);
+      } catch (err) {
+        if (!(err instanceof TargetError && err.code === 'conflict')) throw err;
+        const existing = (await p.target.findUserByEmail(input.email)) ?? (input.username ? await p.target.findUserByUsername(input.username) : null);
+        if (!existing) throw err;
+        return reviveOrRefuse(p, ctx, existing, doc, draft);
+      }
+      try {
+        return await writeUser(p, ctx, { user, record: null }, doc, draft, { creating: true });
+      } catch (err) {
+        // Metabase cannot delete the half-created person; a tombstone lets the IdP's retry revive the same id.
+        const now = isoNow(p);
+        await p.store.put({ id: user.id, kind: 'User', attributes: doc, created: now, lastModified: now, deleted: true }).catch(() => undefined);
+        throw err;
+      }
+    }),
+  );
 }
 
 export async function replaceUser(p: Provisioning, ctx: RequestContext, id: string, body: unknown): Promise<ScimDoc> {
   const doc = sanitizeResource('User', body);
-  return audited(p, ctx, userDraft('user.update', id, String(doc.userName)), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
-    const loaded = await load(p, id);
-    await checkUserNameFree(p, doc.userName as string, id);
-    return writeUser(p, ctx, loaded, doc, draft);
-  }));
+  return audited(p, ctx, userDraft('user.update', id, String(doc.userName)), (draft) =>
+    withResourceLock(p, `user:id:${id}`, async () => {
+      const loaded = await load(p, id);
+      await checkUserNameFree(p, doc.userName as string, id);
+      return writeUser(p, ctx, loaded, doc, draft);
+    }),
+  );
 }
 
 export async function patchUser(p: Provisioning, ctx: RequestContext, id: string, operations: PatchOperation[]): Promise<ScimDoc> {
-  return audited(p, ctx, userDraft('user.update', id, null), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
-    const loaded = await load(p, id);
-    // `groups` and meta are read-only: the patch works on the attributes alone, and only the answer renders them.
-    const current = attributesOf(loaded.user, loaded.record);
-    const { resource } = applyPatch(current, operations);
-    // A person is active or deactivated in the BI tool; there is no third state to remove `active` into.
-    if (typeof resource.active !== 'boolean') throw new ScimError('mutability', 'active cannot be removed; replace it with true or false');
-    const doc = sanitizeResource('User', resource);
-    if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
-    // Written even when the patch changes nothing: a retry must finish what an interrupted request began.
-    return writeUser(p, ctx, loaded, doc, draft);
-  }));
+  return audited(p, ctx, userDraft('user.update', id, null), (draft) =>
+    withResourceLock(p, `user:id:${id}`, async () => {
+      const loaded = await load(p, id);
+      // `groups` and meta are read-only: the patch works on the attributes alone, and only the answer renders them.
+      const current = attributesOf(loaded.user, loaded.record);
+      const { resource } = applyPatch(current, operations);
+      // A person is active or deactivated in the BI tool; there is no third state to remove `active` into.
+      if (typeof resource.active !== 'boolean') throw new ScimError('mutability', 'active cannot be removed; replace it with true or false');
+      const doc = sanitizeResource('User', resource);
+      if (String(doc.userName).toLowerCase() !== String(current.userName).toLowerCase()) await checkUserNameFree(p, doc.userName as string, id);
+      // Written even when the patch changes nothing: a retry must finish what an interrupted request began.
+      return writeUser(p, ctx, loaded, doc, draft);
+    }),
+  );
 }
 
 /** DELETE /Users: deactivate and tombstone (design §2.3); a hard delete only where configured and possible. */
 export async function deleteUser(p: Provisioning, ctx: RequestContext, id: string): Promise<void> {
-  await audited(p, ctx, userDraft('user.delete', id, null), (draft) => withResourceLock(p, `user:id:${id}`, async () => {
-    const { user, record } = await load(p, id);
-    draft.resourceName = String((record?.attributes.userName as string | undefined) ?? user.username ?? user.email);
-    draft.changes = [{ attribute: 'active', before: user.active, after: false }];
-    await refuseIfProtected(p, user);
-    // Only a person who still has access loses something: a DELETE of a deactivated one (Entra, 30 days on) does not count.
-    if (user.active) await admitDeprovisioning(p, ctx, 1, `DELETE User ${id}`);
-    const remove = async () => {
-      if (p.options.hardDelete) {
-        await p.target.deleteUser(id);
-        await p.store.remove('User', id);
-        return;
-      }
-      await retire(p, user);
-      const now = isoNow(p);
-      await p.store.put({ id, kind: 'User', attributes: record?.attributes ?? attributesOf(user, null), created: record?.created ?? now, lastModified: now, deleted: true });
-    };
-    if (user.active && user.isAdmin) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
-    else await remove();
-    await undeclareMember(p, id, user.groupIds);
-    const gone = async () => {
-      const after = await p.target.getUser(id);
-      return p.options.hardDelete ? after === null : after?.active === false;
-    };
-    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deletion', gone);
-  }));
+  await audited(p, ctx, userDraft('user.delete', id, null), (draft) =>
+    withResourceLock(p, `user:id:${id}`, async () => {
+      const { user, record } = await load(p, id);
+      draft.resourceName = String((record?.attributes.userName as string | undefined) ?? user.username ?? user.email);
+      draft.changes = [{ attribute: 'active', before: user.active, after: false }];
+      await refuseIfProtected(p, user);
+      // Only a person who still has access loses something: a DELETE of a deactivated one (Entra, 30 days on) does not count.
+      if (user.active) await admitDeprovisioning(p, ctx, 1, `DELETE User ${id}`);
+      const remove = async () => {
+        if (p.options.hardDelete) {
+          await p.target.deleteUser(id);
+          await p.store.remove('User', id);
+          return;
+        }
+        await retire(p, user);
+        const now = isoNow(p);
+        await p.store.put({
+          id,
+          kind: 'User',
+          attributes: record?.attributes ?? attributesOf(user, null),
+          created: record?.created ?? now,
+          lastModified: now,
+          deleted: true,
+        });
+      };
+      if (user.active && user.isAdmin) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
+      else await remove();
+      await undeclareMember(p, id, user.groupIds);
+      const gone = async () => {
+        const after = await p.target.getUser(id);
+        return p.options.hardDelete ? after === null : after?.active === false;
+      };
+      await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deletion', gone);
+    }),
+  );
 }

@@ -14,7 +14,14 @@ async function answer(c: Context<AppEnv>, options: RouteOptions, params: ListPar
   const query = parseListQuery(params);
   const projection = { attributes: query.attributes, excludedAttributes: query.excludedAttributes };
   const { total, resources } = await lister(requestContext(c, options), query, projection);
-  return scimJson(c, listResponse(resources.map((r) => project(r, projection)), total, query.startIndex));
+  return scimJson(
+    c,
+    listResponse(
+      resources.map((r) => project(r, projection)),
+      total,
+      query.startIndex,
+    ),
+  );
 }
 
 export function listHandler(options: RouteOptions, lister: Lister) {

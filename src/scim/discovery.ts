@@ -4,7 +4,6 @@ import { MAX_COUNT } from './list.ts';
 import { RESOURCE_SCHEMAS, type SchemaDef } from './schemas.ts';
 import { URN } from './urns.ts';
 
-
 function meta(base: string, resourceType: string, path: string) {
   return { resourceType, location: `${base}${path}` };
 }

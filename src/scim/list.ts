@@ -51,7 +51,8 @@ function toList(name: string, value: unknown): string[] {
 export function parseListQuery(params: ListParams): ListQuery {
   if (params.filter !== undefined && typeof params.filter !== 'string') throw new ScimError('invalidFilter', '"filter" must be a string');
   if (params.sortBy !== undefined && typeof params.sortBy !== 'string') throw new ScimError('invalidValue', '"sortBy" must be a string');
-  if (params.sortOrder !== undefined && typeof params.sortOrder !== 'string') throw new ScimError('invalidValue', '"sortOrder" must be ascending or descending');
+  if (params.sortOrder !== undefined && typeof params.sortOrder !== 'string')
+    throw new ScimError('invalidValue', '"sortOrder" must be ascending or descending');
   const order = params.sortOrder === undefined ? 'ascending' : params.sortOrder.toLowerCase();
   if (order !== 'ascending' && order !== 'descending') throw new ScimError('invalidValue', '"sortOrder" must be ascending or descending');
   return {

@@ -74,7 +74,14 @@ function resolveTarget(doc: ScimDoc, path: AttributePath, s: Settings): Target {
   const container = schemaKey === undefined ? doc : (doc[schemaKey] as ScimDoc);
   const key = findKey(container, path.attribute) ?? path.attribute;
   const multiValued = s.multiValued.has(path.attribute.toLowerCase()) || Array.isArray(container[key]);
-  return { container, key, subAttribute: path.subAttribute, filter: path.valueFilter, multiValued, qualifiedName: `${schema ?? ''}:${path.attribute}`.toLowerCase() };
+  return {
+    container,
+    key,
+    subAttribute: path.subAttribute,
+    filter: path.valueFilter,
+    multiValued,
+    qualifiedName: `${schema ?? ''}:${path.attribute}`.toLowerCase(),
+  };
 }
 
 /** Entra's default dialect sends `manager` as an array of one reference or as a bare id; "" or no id clears it. */
@@ -98,7 +105,11 @@ const REFERENCES: Record<string, (value: unknown) => unknown> = {
 function normalize(value: unknown, name: string, s: Settings): unknown {
   if (Array.isArray(value)) return value.filter((v) => v !== null).map((v) => normalize(v, name, s));
   if (isObject(value)) {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, normalize(v, k, s)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== null)
+        .map(([k, v]) => [k, normalize(v, k, s)]),
+    );
   }
   // Entra's default dialect sends booleans as "True"/"False" strings (active, primary).
   if (typeof value === 'string' && s.booleans.has(name.toLowerCase())) return toBoolean(value, name);
@@ -143,7 +154,11 @@ function keepOnePrimary(elements: unknown[], written: unknown[]): void {
 /** JSON with object keys sorted, so that equal values give equal text whatever their key order. */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
+  if (isObject(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .join(',')}}`;
   return JSON.stringify(value) ?? 'null';
 }
 
@@ -225,7 +240,8 @@ function applyAt(doc: ScimDoc, op: PatchOpName, path: AttributePath, rawValue: u
   const target = resolveTarget(doc, path, s);
   const reference = target.subAttribute ? undefined : REFERENCES[target.qualifiedName];
   // Explicit nulls (Entra) are unassigned values (RFC 7643 §2.5): writing null removes.
-  const value = rawValue === null || rawValue === undefined ? rawValue : normalize(reference ? reference(rawValue) : rawValue, target.subAttribute ?? path.attribute, s);
+  const value =
+    rawValue === null || rawValue === undefined ? rawValue : normalize(reference ? reference(rawValue) : rawValue, target.subAttribute ?? path.attribute, s);
   target.multiValued ||= !target.subAttribute && Array.isArray(value);
   (target.filter || target.subAttribute ? applyToValues : applyToAttribute)(target, op, value);
 }

@@ -37,7 +37,9 @@ export function containerOf(resource: ScimDoc, path: AttributePath): ScimDoc | u
     return key !== undefined && isObject(resource[key]) ? (resource[key] as ScimDoc) : undefined;
   }
   if (path.schema || findKey(resource, path.attribute) !== undefined) return resource;
-  const extensions = Object.keys(resource).filter((key) => /^urn:/i.test(key) && isObject(resource[key])).map((key) => resource[key] as ScimDoc);
+  const extensions = Object.keys(resource)
+    .filter((key) => /^urn:/i.test(key) && isObject(resource[key]))
+    .map((key) => resource[key] as ScimDoc);
   return extensions.find((extension) => findKey(extension, path.attribute) !== undefined) ?? resource;
 }
 

@@ -82,7 +82,7 @@ export const USER_SCHEMA: SchemaDef = {
   description: 'User Account',
   attributes: [
     str('userName', 'Unique login name; matched case-insensitively, returned as sent.', { required: true, uniqueness: 'server' }),
-    attr('name', 'complex', 'The components of the person\'s name.', {
+    attr('name', 'complex', "The components of the person's name.", {
       subAttributes: [
         str('formatted', 'The full name, formatted for display.'),
         str('familyName', 'Family name (Metabase last_name, Superset last_name).'),
@@ -117,11 +117,11 @@ export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
     str('organization', 'Organisation.'),
     str('division', 'Division.'),
     str('department', 'Department.'),
-    attr('manager', 'complex', 'The person\'s manager.', {
+    attr('manager', 'complex', "The person's manager.", {
       subAttributes: [
         str('value', 'The id of the manager.', { caseExact: true }),
         attr('$ref', 'reference', 'The URI of the manager.', { referenceTypes: ['User'] }),
-        str('displayName', 'The manager\'s display name, stored as sent.'),
+        str('displayName', "The manager's display name, stored as sent."),
       ],
     }),
   ],
@@ -139,15 +139,15 @@ export const GROUP_SCHEMA: SchemaDef = {
 
 /** Attributes every resource has (RFC 7643 §3.1): outside every schema's attribute list, never in /Schemas. */
 export const COMMON_ATTRIBUTES: AttributeDef[] = [
-  str('id', 'The BI tool\'s own primary key.', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
-  str('externalId', 'The IdP\'s identifier, stored as sent.', { caseExact: true }),
+  str('id', "The BI tool's own primary key.", { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
+  str('externalId', "The IdP's identifier, stored as sent.", { caseExact: true }),
   attr('meta', 'complex', 'Resource metadata.', {
     mutability: 'readOnly',
     subAttributes: [
       str('resourceType', 'User or Group.', { caseExact: true }),
       attr('created', 'dateTime', 'When bi-scim first saw the resource.'),
       attr('lastModified', 'dateTime', 'When bi-scim last changed it.'),
-      attr('location', 'reference', 'The resource\'s URI.'),
+      attr('location', 'reference', "The resource's URI."),
       str('version', 'A weak ETag (RFC 7644 §3.14).', { caseExact: true }),
     ],
   }),
@@ -182,7 +182,14 @@ export interface AttributeFacts {
 }
 
 function collectFacts(): AttributeFacts {
-  const facts = { booleans: new Set<string>(), readOnly: new Set<string>(), multiValued: new Set<string>(), caseExact: new Set<string>(), dateTimes: new Set<string>(), extensions: new Map<string, string>() };
+  const facts = {
+    booleans: new Set<string>(),
+    readOnly: new Set<string>(),
+    multiValued: new Set<string>(),
+    caseExact: new Set<string>(),
+    dateTimes: new Set<string>(),
+    extensions: new Map<string, string>(),
+  };
   const visit = (def: AttributeDef, prefix: string) => {
     const dotted = `${prefix}${def.name}`.toLowerCase();
     if (def.type === 'boolean') facts.booleans.add(def.name.toLowerCase());
@@ -197,7 +204,8 @@ function collectFacts(): AttributeFacts {
     if (def.mutability === 'readOnly') facts.readOnly.add(def.name.toLowerCase());
     if (def.multiValued) facts.multiValued.add(def.name.toLowerCase());
   }
-  for (const extension of kinds.flatMap((k) => k.extensions)) for (const def of extension.attributes) facts.extensions.set(def.name.toLowerCase(), extension.id);
+  for (const extension of kinds.flatMap((k) => k.extensions))
+    for (const def of extension.attributes) facts.extensions.set(def.name.toLowerCase(), extension.id);
   return facts;
 }
 

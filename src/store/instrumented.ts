@@ -3,7 +3,8 @@ import type { Metrics } from '../metrics.ts';
 import type { MappingStore } from './mapping-store.ts';
 
 export function instrumentStore(store: MappingStore, metrics: Metrics): MappingStore {
-  const counted = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+  const counted =
+    <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
         return await fn(...args);
@@ -22,10 +23,14 @@ export function instrumentStore(store: MappingStore, metrics: Metrics): MappingS
     deletedIds: counted('deletedIds', store.deletedIds.bind(store)),
     withLock: (key, fn, options) => {
       const asked = performance.now();
-      return counted('withLock', store.withLock.bind(store))(key, () => {
-        metrics.lockWait((performance.now() - asked) / 1000);
-        return fn();
-      }, options);
+      return counted('withLock', store.withLock.bind(store))(
+        key,
+        () => {
+          metrics.lockWait((performance.now() - asked) / 1000);
+          return fn();
+        },
+        options,
+      );
     },
     putToken: counted('putToken', store.putToken.bind(store)),
     listTokens: counted('listTokens', store.listTokens.bind(store)),

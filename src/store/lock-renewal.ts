@@ -28,20 +28,23 @@ function startWatchdog<Token>(backend: LockBackend<Token>, key: string, token: T
     if (!reported && !stopped) onLost(key, reason);
     reported = true;
   };
-  const timer = setInterval(async () => {
-    if (inFlight) return;
-    inFlight = true;
-    try {
-      if (!(await backend.renew(key, token, ttlMs))) {
-        clearInterval(timer);
-        report('it expired and another holder has it');
+  const timer = setInterval(
+    async () => {
+      if (inFlight) return;
+      inFlight = true;
+      try {
+        if (!(await backend.renew(key, token, ttlMs))) {
+          clearInterval(timer);
+          report('it expired and another holder has it');
+        }
+      } catch (err) {
+        report(`renewal failed: ${(err as Error).message}`);
+      } finally {
+        inFlight = false;
       }
-    } catch (err) {
-      report(`renewal failed: ${(err as Error).message}`);
-    } finally {
-      inFlight = false;
-    }
-  }, Math.max(1, Math.floor(ttlMs / RENEWALS_PER_TTL)));
+    },
+    Math.max(1, Math.floor(ttlMs / RENEWALS_PER_TTL)),
+  );
   timer.unref();
   return {
     stop: () => {

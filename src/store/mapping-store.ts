@@ -85,7 +85,11 @@ export function normalizeIndexValue(index: IndexName, value: string): string {
 export function indexEntries(resource: StoredResource): Array<[IndexName, string]> {
   const entries: Array<[IndexName, string]> = [];
   for (const index of INDEXED_ATTRIBUTES[resource.kind]) {
-    for (const value of new Set(indexValues(resource.attributes[index]).filter((v) => v !== '').map((v) => normalizeIndexValue(index, v)))) {
+    for (const value of new Set(
+      indexValues(resource.attributes[index])
+        .filter((v) => v !== '')
+        .map((v) => normalizeIndexValue(index, v)),
+    )) {
       entries.push([index, value]);
     }
   }

@@ -17,7 +17,6 @@ import {
   type StoredResource,
 } from './mapping-store.ts';
 
-
 const recordKey = (kind: ResourceKind, id: string) => `${kind}:${id}`;
 const indexKey = (kind: ResourceKind, index: IndexName, value: string) => `${kind}:${index}:${value}`;
 

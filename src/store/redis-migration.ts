@@ -30,24 +30,30 @@ const escapeGlob = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 export async function migrateLegacyLayout(deps: MigrationDeps): Promise<void> {
   const { redis, keys } = deps;
   if ((await redis.exists(keys.layout)) === 1) return;
-  await deps.lock('layout-migration', async () => {
-    if ((await redis.exists(keys.layout)) === 1) return;
-    const oldPrefix = `${deps.namespace}:`;
-    let [moved, kept] = [0, 0];
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${escapeGlob(oldPrefix)}*`, 'COUNT', SCAN_COUNT);
-      const page = await movePage(redis, found, oldPrefix, keys.tag);
-      moved += page.moved;
-      kept += page.kept;
-      cursor = next;
-    } while (cursor !== '0');
-    await redis.set(keys.layout, LAYOUT_VERSION);
-    if (moved + kept > 0) {
-      deps.log(`Moved ${moved} Redis keys from ${oldPrefix}… to ${keys.tag}… (the hash-tagged layout)` +
-        (kept > 0 ? `; left ${kept} whose new name was already taken` : ''));
-    }
-  }, { waitMs: MIGRATION_WAIT_MS });
+  await deps.lock(
+    'layout-migration',
+    async () => {
+      if ((await redis.exists(keys.layout)) === 1) return;
+      const oldPrefix = `${deps.namespace}:`;
+      let [moved, kept] = [0, 0];
+      let cursor = '0';
+      do {
+        const [next, found] = await redis.scan(cursor, 'MATCH', `${escapeGlob(oldPrefix)}*`, 'COUNT', SCAN_COUNT);
+        const page = await movePage(redis, found, oldPrefix, keys.tag);
+        moved += page.moved;
+        kept += page.kept;
+        cursor = next;
+      } while (cursor !== '0');
+      await redis.set(keys.layout, LAYOUT_VERSION);
+      if (moved + kept > 0) {
+        deps.log(
+          `Moved ${moved} Redis keys from ${oldPrefix}… to ${keys.tag}… (the hash-tagged layout)` +
+            (kept > 0 ? `; left ${kept} whose new name was already taken` : ''),
+        );
+      }
+    },
+    { waitMs: MIGRATION_WAIT_MS },
+  );
 }
 
 /** A pipeline's replies; a key that vanished since SCAN listed it (SCAN may list a key twice) reads as null. */

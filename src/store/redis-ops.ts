@@ -37,8 +37,8 @@ export function redisOps({ redis, keys, confirmed }: RedisOpsContext) {
     },
 
     async admit(window: string, { nowMs, windowMs, budget, count, force }: WindowRequest): Promise<{ admitted: boolean; inWindow: number }> {
-      const [admitted, inWindow] = await confirmed<[number, number]>((p) =>
-        (p as unknown as StoreScripts).admit(keys.window(window), nowMs, windowMs, budget, count, force ? '1' : '0') as unknown as ChainableCommander,
+      const [admitted, inWindow] = await confirmed<[number, number]>(
+        (p) => (p as unknown as StoreScripts).admit(keys.window(window), nowMs, windowMs, budget, count, force ? '1' : '0') as unknown as ChainableCommander,
       );
       return { admitted: admitted === 1, inWindow };
     },

@@ -65,7 +65,8 @@ function parseAddresses(hosts: string, mode: RedisMode, problems: string[]): Red
     if (!match || port < 1 || port > 65535) problems.push(`"${item}" is not a host:port`);
     else addresses.push({ host: match[1].replace(/^\[|\]$/g, ''), port });
   }
-  if (mode === 'standalone' && addresses.length > 1) problems.push(`names ${addresses.length} hosts; a list of hosts needs redis+sentinel:// or redis+cluster://`);
+  if (mode === 'standalone' && addresses.length > 1)
+    problems.push(`names ${addresses.length} hosts; a list of hosts needs redis+sentinel:// or redis+cluster://`);
   return addresses;
 }
 

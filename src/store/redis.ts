@@ -128,7 +128,9 @@ export class RedisStore implements MappingStore {
   listTokens(): Promise<ApiToken[]> {
     return this.#run('listTokens', async () => {
       const byName = await this.#redis.hgetall(this.#keys.tokens);
-      return Object.keys(byName).sort().map((name) => decode<ApiToken>(byName[name]));
+      return Object.keys(byName)
+        .sort()
+        .map((name) => decode<ApiToken>(byName[name]));
     });
   }
 

@@ -145,9 +145,7 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
 
 function transportError(method: string, route: string, err: unknown): TargetError {
   const timedOut =
-    err instanceof undiciErrors.HeadersTimeoutError ||
-    err instanceof undiciErrors.BodyTimeoutError ||
-    err instanceof undiciErrors.ConnectTimeoutError;
+    err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError;
   const reason = err instanceof Error ? err.message || err.name : String(err);
   return new TargetError(timedOut ? 'timeout' : 'unavailable', `${method} ${route}: ${reason}`, null, { cause: err });
 }
@@ -172,7 +170,9 @@ export function describeBody(body: unknown): string {
     if (typeof b.message === 'string') return b.message;
     if (typeof b.msg === 'string') return b.msg;
     if (b.errors && typeof b.errors === 'object') {
-      return Object.entries(b.errors as Record<string, unknown>).map(([k, v]) => `${k}: ${String(v)}`).join('; ');
+      return Object.entries(b.errors as Record<string, unknown>)
+        .map(([k, v]) => `${k}: ${String(v)}`)
+        .join('; ');
     }
     if (b.message && typeof b.message === 'object') return JSON.stringify(b.message).slice(0, 300);
   }
@@ -183,5 +183,7 @@ export function describeBody(body: unknown): string {
 export function upstreamError(method: string, route: string, res: HttpResponse): TargetError {
   const code = STATUS_CODES.find(([test]) => test(res.status))?.[1] ?? 'bad_gateway';
   const said = describeBody(res.body);
-  return new TargetError(code, `${method} ${route} answered ${res.status}: ${said}`, res.status, { detail: `The BI tool refused the change (${res.status}): ${said}` });
+  return new TargetError(code, `${method} ${route} answered ${res.status}: ${said}`, res.status, {
+    detail: `The BI tool refused the change (${res.status}): ${said}`,
+  });
 }

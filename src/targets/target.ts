@@ -39,7 +39,11 @@ export class TargetError extends Error {
 }
 
 /** The keys of `changes` that an adapter's update-body builder would send, asked one key at a time. */
-export function fieldsWritten(toUpdate: (current: DirectoryUser, changes: Partial<DirectoryUserInput>) => object, current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
+export function fieldsWritten(
+  toUpdate: (current: DirectoryUser, changes: Partial<DirectoryUserInput>) => object,
+  current: DirectoryUser,
+  changes: Partial<DirectoryUserInput>,
+): Array<keyof DirectoryUserInput> {
   return (Object.keys(changes) as Array<keyof DirectoryUserInput>).filter((key) => Object.keys(toUpdate(current, { [key]: changes[key] })).length > 0);
 }
 

@@ -53,7 +53,7 @@ describe('help', () => {
     for (const command of ['serve', 'check', 'token create', 'token list', 'token revoke']) expect(out).toContain(command);
   });
 
-  it('prints each command\'s own help', async () => {
+  it("prints each command's own help", async () => {
     for (const command of ['serve', 'check', 'token']) {
       const { code, out } = await run([command, '--help']);
       expect(code).toBe(0);
@@ -94,7 +94,10 @@ describe('check', () => {
 
   it('says the account is not an administrator for a non-admin login', async () => {
     double.seed.user({ email: 'viewer@example.com', password: 'viewer-pass-1', is_superuser: false });
-    const { code, out } = await run(['check'], metabaseEnv({ BI_SCIM_TARGET_API_KEY: '', BI_SCIM_TARGET_USERNAME: 'viewer@example.com', BI_SCIM_TARGET_PASSWORD: 'viewer-pass-1' }));
+    const { code, out } = await run(
+      ['check'],
+      metabaseEnv({ BI_SCIM_TARGET_API_KEY: '', BI_SCIM_TARGET_USERNAME: 'viewer@example.com', BI_SCIM_TARGET_PASSWORD: 'viewer-pass-1' }),
+    );
     expect(code).toBe(1);
     expect(out).toContain('ok    BI credentials');
     expect(out).toMatch(/FAIL {2}BI privileges: .*Administrators/);
@@ -129,7 +132,14 @@ describe('tokens', () => {
     const target = new MetabaseTarget({ url: double.url, credentials: { apiKey: double.apiKey } });
     const logger = pino({ level: 'silent' });
     const options = { groupMappings: [], protectedUsers: [], usernameTemplate: null, hardDelete: false };
-    const app = createApp({ provisioning: createProvisioning({ store, target, logger, metrics: noMetrics, options }), logger, basePath: '/scim/v2', tokens: [], maxBodyBytes: 1_000_000, rateLimitRps: 0 });
+    const app = createApp({
+      provisioning: createProvisioning({ store, target, logger, metrics: noMetrics, options }),
+      logger,
+      basePath: '/scim/v2',
+      tokens: [],
+      maxBodyBytes: 1_000_000,
+      rateLimitRps: 0,
+    });
     try {
       return (await app.request('/scim/v2/Users?count=1', { headers: { authorization: `Bearer ${token}` } })).status;
     } finally {

@@ -52,7 +52,12 @@ describe('IdP sequences against Metabase through the real process', () => {
   it('keeps every id and creates no duplicate after Redis is flushed', async () => {
     const created = await scim('/Users', {
       method: 'POST',
-      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'Flush.Survivor@Example.com', name: { givenName: 'Flush', familyName: 'Survivor' }, emails: [{ value: 'flush.survivor@example.com', primary: true }] }),
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'Flush.Survivor@Example.com',
+        name: { givenName: 'Flush', familyName: 'Survivor' },
+        emails: [{ value: 'flush.survivor@example.com', primary: true }],
+      }),
     });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
@@ -65,7 +70,10 @@ describe('IdP sequences against Metabase through the real process', () => {
     expect(list.totalResults).toBe(1);
     expect(list.Resources[0].id).toBe(id);
 
-    const again = await scim('/Users', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'flush.survivor@example.com' }) });
+    const again = await scim('/Users', {
+      method: 'POST',
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'flush.survivor@example.com' }),
+    });
     expect(again.status).toBe(409);
     expect(double.state.users().filter((u) => u.email === 'flush.survivor@example.com')).toHaveLength(1);
   });

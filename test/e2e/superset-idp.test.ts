@@ -63,8 +63,23 @@ describe.skipIf(!url)('IdP sequences against a real Superset through the real pr
   it('gives a person pushed into a group the permissions of the role that group carries', async () => {
     const tag = randomUUID().slice(0, 8);
     const email = `analyst.${tag}@example.com`;
-    const user = await (await scim('/Users', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: email, name: { givenName: 'Ana', familyName: 'Lyst' }, emails: [{ value: email, primary: true }] }) })).json() as { id: string };
-    const group = await (await scim('/Groups', { method: 'POST', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Analysts ${tag}`, members: [] }) })).json() as { id: string };
+    const user = (await (
+      await scim('/Users', {
+        method: 'POST',
+        body: JSON.stringify({
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName: email,
+          name: { givenName: 'Ana', familyName: 'Lyst' },
+          emails: [{ value: email, primary: true }],
+        }),
+      })
+    ).json()) as { id: string };
+    const group = (await (
+      await scim('/Groups', {
+        method: 'POST',
+        body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `Analysts ${tag}`, members: [] }),
+      })
+    ).json()) as { id: string };
 
     // A Superset admin gives the group the Alpha role, as an operator would in Settings → List Groups.
     const roles = await superset<{ result: Array<{ id: number; name: string }> }>('GET', '/api/v1/security/roles/', undefined);
@@ -74,14 +89,25 @@ describe.skipIf(!url)('IdP sequences against a real Superset through the real pr
     expect((await superset('PUT', `/api/v1/security/users/${user.id}`, { password })).status).toBe(200);
     const asUser = { username: email, password };
     const canWriteDatasets = async () =>
-      (await superset<{ permissions: string[] }>('GET', '/api/v1/dataset/_info?q=(keys:!(permissions))', undefined, asUser)).body.permissions.includes('can_write');
+      (await superset<{ permissions: string[] }>('GET', '/api/v1/dataset/_info?q=(keys:!(permissions))', undefined, asUser)).body.permissions.includes(
+        'can_write',
+      );
 
     expect(await canWriteDatasets()).toBe(false);
-    const patch = await scim(`/Groups/${group.id}`, { method: 'PATCH', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }] }) });
+    const patch = await scim(`/Groups/${group.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value: [{ value: user.id }] }],
+      }),
+    });
     expect(patch.status).toBe(204);
     expect(await canWriteDatasets()).toBe(true);
 
-    const deactivate = await scim(`/Users/${user.id}`, { method: 'PATCH', body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }) });
+    const deactivate = await scim(`/Users/${user.id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', value: { active: false } }] }),
+    });
     expect(deactivate.status).toBe(200);
     const after = await superset<{ result: { active: boolean } }>('GET', `/api/v1/security/users/${user.id}`);
     expect(after.body.result.active).toBe(false);

@@ -13,7 +13,13 @@ let sidecar: SidecarProcess;
 
 beforeAll(async () => {
   double = await startMetabaseDouble();
-  sidecar = await startSidecarProcess({ BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN, BI_SCIM_LOG_LEVEL: 'warn' });
+  sidecar = await startSidecarProcess({
+    BI_SCIM_TARGET: 'metabase',
+    BI_SCIM_TARGET_URL: double.url,
+    BI_SCIM_TARGET_API_KEY: double.apiKey,
+    BI_SCIM_TOKENS: TOKEN,
+    BI_SCIM_LOG_LEVEL: 'warn',
+  });
 });
 
 afterAll(async () => {
@@ -24,7 +30,14 @@ afterAll(async () => {
 /** Two people and a group holding the first, created through the real sidecar; `tag` keeps each test's names apart. */
 async function provisioned(tag: string): Promise<{ idp: Idp; run: (intent: Intent) => Promise<void> }> {
   const intended = new IntendedDirectory();
-  const person = (key: string, dialect: Dialect) => ({ key, dialect, externalId: `ext-${key}`, profile: { email: `${key}.${tag}@example.com`, givenName: 'Given', familyName: key }, active: true, deleted: false });
+  const person = (key: string, dialect: Dialect) => ({
+    key,
+    dialect,
+    externalId: `ext-${key}`,
+    profile: { email: `${key}.${tag}@example.com`, givenName: 'Given', familyName: key },
+    active: true,
+    deleted: false,
+  });
   intended.register(person('pa', 'okta-catalog'));
   intended.register(person('pb', 'entra-default'));
   intended.register({ key: 'g', name: `Group ${tag}`, dialect: 'okta-catalog', externalId: 'ext-g', members: new Set(), deleted: false, mappedTo: null });

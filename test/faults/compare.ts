@@ -57,7 +57,11 @@ function comparePeople(double: MetabaseDouble, intended: IntendedDirectory, idp:
     for (const [field, actual, wanted] of fields) if (actual !== wanted) add(`${field} is ${show(actual)}, intended ${show(wanted)}`);
   }
   for (const user of users) {
-    if (!tables.personOf.has(user.id)) rows.push({ subject: `user id ${user.id} <${user.email}>`, problem: `in Metabase (${user.is_active ? 'active' : 'inactive'}) but no intended person: a duplicate or a leftover` });
+    if (!tables.personOf.has(user.id))
+      rows.push({
+        subject: `user id ${user.id} <${user.email}>`,
+        problem: `in Metabase (${user.is_active ? 'active' : 'inactive'}) but no intended person: a duplicate or a leftover`,
+      });
   }
   return tables;
 }
@@ -94,19 +98,25 @@ function compareGroups(double: MetabaseDouble, intended: IntendedDirectory, idp:
         add(`${personLabel(intended.person(key))} was DELETEd but is still in it`);
         continue;
       }
-      if (!key || !group.members.has(key)) add(`${key ? personLabel(intended.person(key)) : `user id ${userId} <${userById.get(userId)!.email}>`} is in it but should not be`);
+      if (!key || !group.members.has(key))
+        add(`${key ? personLabel(intended.person(key)) : `user id ${userId} <${userById.get(userId)!.email}>`} is in it but should not be`);
     }
   }
   for (const row of groups) {
     if (row.name === TOMBSTONE_GROUP) continue;
-    if (row.magic_group_type === null && !wantedNames.has(row.name)) rows.push({ subject: `Metabase group ${row.id} "${row.name}"`, problem: 'no intended group has this name: a duplicate or a leftover' });
+    if (row.magic_group_type === null && !wantedNames.has(row.name))
+      rows.push({ subject: `Metabase group ${row.id} "${row.name}"`, problem: 'no intended group has this name: a duplicate or a leftover' });
   }
   // The group bi-scim marks DELETEd people with (README "Leavers"): exactly them, so a lost store still knows them.
   const marked = groups.find((row) => row.name === TOMBSTONE_GROUP);
   const markedIds = new Set(memberships.filter((m) => m.group_id === marked?.id).map((m) => m.user_id));
   for (const person of intended.people.values()) {
     const user = tables.userOf.get(person.key);
-    if (user && person.deleted !== markedIds.has(user.id)) rows.push({ subject: personLabel(person), problem: person.deleted ? `DELETEd but not in "${TOMBSTONE_GROUP}"` : `in "${TOMBSTONE_GROUP}" but not DELETEd` });
+    if (user && person.deleted !== markedIds.has(user.id))
+      rows.push({
+        subject: personLabel(person),
+        problem: person.deleted ? `DELETEd but not in "${TOMBSTONE_GROUP}"` : `in "${TOMBSTONE_GROUP}" but not DELETEd`,
+      });
   }
 }
 

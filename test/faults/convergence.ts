@@ -60,7 +60,18 @@ async function convergeGroup(idp: Idp, group: IntendedGroup): Promise<void> {
 
 /** People first, so that every member has an id when the groups are settled. */
 export async function converge(idp: Idp, concurrency: number, deadline: number): Promise<void> {
-  const inTime = <T>(fn: (item: T) => Promise<void>) => (item: T) => (Date.now() < deadline ? fn(item) : Promise.resolve());
-  await mapWithConcurrency([...idp.view.people.values()], concurrency, inTime((person: IntendedPerson) => convergePerson(idp, person)));
-  await mapWithConcurrency([...idp.view.groups.values()], concurrency, inTime((group: IntendedGroup) => convergeGroup(idp, group)));
+  const inTime =
+    <T>(fn: (item: T) => Promise<void>) =>
+    (item: T) =>
+      Date.now() < deadline ? fn(item) : Promise.resolve();
+  await mapWithConcurrency(
+    [...idp.view.people.values()],
+    concurrency,
+    inTime((person: IntendedPerson) => convergePerson(idp, person)),
+  );
+  await mapWithConcurrency(
+    [...idp.view.groups.values()],
+    concurrency,
+    inTime((group: IntendedGroup) => convergeGroup(idp, group)),
+  );
 }

@@ -99,7 +99,10 @@ export class IdpClient {
       if (res.status >= 500) this.stats.serverErrors++;
       if (res.status === 429) this.stats.throttled++;
       const seconds = Number(res.headers.get('retry-after'));
-      return { answer: { status: res.status, body: parse(text) }, retryAfterMs: Number.isInteger(seconds) && seconds >= 0 && res.headers.has('retry-after') ? seconds * 1000 : undefined };
+      return {
+        answer: { status: res.status, body: parse(text) },
+        retryAfterMs: Number.isInteger(seconds) && seconds >= 0 && res.headers.has('retry-after') ? seconds * 1000 : undefined,
+      };
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') this.stats.timeouts++;

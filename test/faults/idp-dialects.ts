@@ -29,7 +29,12 @@ const ENTRA_GROUP = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADS
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 const quoted = (value: string) => encodeURIComponent(`"${value}"`);
-const patch = (path: string, operations: unknown[], kind: RequestKind): ScimRequest => ({ method: 'PATCH', path, body: { schemas: [PATCH_OP], Operations: operations }, kind });
+const patch = (path: string, operations: unknown[], kind: RequestKind): ScimRequest => ({
+  method: 'PATCH',
+  path,
+  body: { schemas: [PATCH_OP], Operations: operations },
+  kind,
+});
 const displayName = (p: Profile) => `${p.givenName} ${p.familyName}`;
 
 /** Okta's full user (create body, and every PUT copies it with the changed attributes). */
@@ -89,18 +94,33 @@ export function updateUser(person: IntendedPerson, id: string, profile: Profile,
     case 'okta-wizard':
       return [put];
     case 'entra-default':
-      return [patch(path, [
-        { op: 'Replace', path: 'userName', value: profile.email },
-        { op: 'Replace', path: 'displayName', value: displayName(profile) },
-        { op: 'Replace', path: 'name.givenName', value: profile.givenName },
-        { op: 'Replace', path: 'name.familyName', value: profile.familyName },
-        { op: 'Replace', ...email },
-      ], 'write')];
+      return [
+        patch(
+          path,
+          [
+            { op: 'Replace', path: 'userName', value: profile.email },
+            { op: 'Replace', path: 'displayName', value: displayName(profile) },
+            { op: 'Replace', path: 'name.givenName', value: profile.givenName },
+            { op: 'Replace', path: 'name.familyName', value: profile.familyName },
+            { op: 'Replace', ...email },
+          ],
+          'write',
+        ),
+      ];
     case 'entra-opt':
-      return [patch(path, [
-        { op: 'replace', value: { userName: profile.email, displayName: displayName(profile), 'name.givenName': profile.givenName, 'name.familyName': profile.familyName } },
-        { op: 'replace', ...email },
-      ], 'write')];
+      return [
+        patch(
+          path,
+          [
+            {
+              op: 'replace',
+              value: { userName: profile.email, displayName: displayName(profile), 'name.givenName': profile.givenName, 'name.familyName': profile.familyName },
+            },
+            { op: 'replace', ...email },
+          ],
+          'write',
+        ),
+      ];
   }
 }
 
@@ -138,12 +158,27 @@ export function changeMembers(group: IntendedGroup, id: string, change: MemberCh
   const path = `/Groups/${id}`;
   const byFilter = change.remove.map((member) => ({ op: 'remove', path: `members[value eq "${member}"]` }));
   const adds = (op: string, entra: boolean) =>
-    change.add.length === 0 ? [] : [{ op, path: 'members', value: change.add.map((m) => (entra ? { ...(op === 'Add' ? { $ref: null } : {}), value: m.id } : { value: m.id, display: m.email })) }];
+    change.add.length === 0
+      ? []
+      : [
+          {
+            op,
+            path: 'members',
+            value: change.add.map((m) => (entra ? { ...(op === 'Add' ? { $ref: null } : {}), value: m.id } : { value: m.id, display: m.email })),
+          },
+        ];
   switch (group.dialect) {
     case 'okta-catalog':
       return [patch(path, [{ op: 'replace', value: { id, displayName: group.name } }], 'write'), patch(path, [...byFilter, ...adds('add', false)], 'members')];
     case 'okta-wizard':
-      return [{ method: 'PUT', path, body: { schemas: [GROUP], id, displayName: group.name, members: change.all.map((m) => ({ value: m.id, display: m.email })) }, kind: 'members' }];
+      return [
+        {
+          method: 'PUT',
+          path,
+          body: { schemas: [GROUP], id, displayName: group.name, members: change.all.map((m) => ({ value: m.id, display: m.email })) },
+          kind: 'members',
+        },
+      ];
     case 'entra-default': {
       const removes = change.remove.length === 0 ? [] : [{ op: 'Remove', path: 'members', value: change.remove.map((member) => ({ value: member })) }];
       return [patch(path, [...adds('Add', true), ...removes], 'members')];

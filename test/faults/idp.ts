@@ -35,7 +35,8 @@ export class Idp {
         const person = this.view.person(intent.person);
         const id = this.ids.get(person.key);
         if (!id) return false;
-        const requests = intent.kind === 'edit-person' ? shapes.updateUser(person, id, person.profile, person.active) : [shapes.setActive(person, id, person.active)];
+        const requests =
+          intent.kind === 'edit-person' ? shapes.updateUser(person, id, person.profile, person.active) : [shapes.setActive(person, id, person.active)];
         return this.sequence(requests);
       }
       case 'delete-person':

@@ -19,15 +19,22 @@ export function kindOf(problem: string): string {
 function kinds(r: ScenarioResult): string {
   const counts = new Map<string, number>();
   for (const m of r.mismatches) counts.set(kindOf(m.problem), (counts.get(kindOf(m.problem)) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `${n} × ${kind}`).join('; ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, n]) => `${n} × ${kind}`)
+    .join('; ');
 }
 
 export function printScenario(r: ScenarioResult, reproduce: string, out: (line: string) => void): void {
   const { stats, faults, intents } = r;
   out(`\n== ${r.name} (seed ${r.seed}): ${r.what}`);
   out(`   reproduce: ${reproduce}`);
-  out(`   requests ${stats.requests} · retries ${stats.retries} · 5xx seen ${stats.serverErrors} · 429 seen ${stats.throttled} · timeouts ${stats.timeouts} · connection errors ${stats.connectionErrors} · gave up ${stats.gaveUp}`);
-  out(`   intents ${intents.total} (not acknowledged during the run ${intents.failed}, never sent ${intents.skipped}) · BI faults: ${faults.failedBefore} 503 before, ${faults.lostAfter} answers lost, ${faults.slowed} slowed`);
+  out(
+    `   requests ${stats.requests} · retries ${stats.retries} · 5xx seen ${stats.serverErrors} · 429 seen ${stats.throttled} · timeouts ${stats.timeouts} · connection errors ${stats.connectionErrors} · gave up ${stats.gaveUp}`,
+  );
+  out(
+    `   intents ${intents.total} (not acknowledged during the run ${intents.failed}, never sent ${intents.skipped}) · BI faults: ${faults.failedBefore} 503 before, ${faults.lostAfter} answers lost, ${faults.slowed} slowed`,
+  );
   if (r.events.length > 0) out(`   events: ${r.events.join('; ')}`);
   out(`   wall time ${seconds(r.wallMs)} · mismatches ${r.mismatches.length} → ${passed(r) ? 'PASS' : 'FAIL'}`);
   if (!passed(r)) out(`   by kind: ${kinds(r)}`);
@@ -39,9 +46,24 @@ export function printScenario(r: ScenarioResult, reproduce: string, out: (line: 
   }
 }
 
-export function printSummary(results: ScenarioResult[], failedToRun: Array<{ name: string; error: string }>, totalMs: number, out: (line: string) => void): void {
+export function printSummary(
+  results: ScenarioResult[],
+  failedToRun: Array<{ name: string; error: string }>,
+  totalMs: number,
+  out: (line: string) => void,
+): void {
   const header = ['Scenario', 'Seed', 'Requests', 'Retries', '5xx seen', 'Gave up', 'Wall time', 'Mismatches', 'Result'];
-  const rows = results.map((r) => [r.name, String(r.seed), String(r.stats.requests), String(r.stats.retries), String(r.stats.serverErrors), String(r.stats.gaveUp), seconds(r.wallMs), String(r.mismatches.length), passed(r) ? 'PASS' : 'FAIL']);
+  const rows = results.map((r) => [
+    r.name,
+    String(r.seed),
+    String(r.stats.requests),
+    String(r.stats.retries),
+    String(r.stats.serverErrors),
+    String(r.stats.gaveUp),
+    seconds(r.wallMs),
+    String(r.mismatches.length),
+    passed(r) ? 'PASS' : 'FAIL',
+  ]);
   rows.push(...failedToRun.map(({ name }) => [name, '', '', '', '', '', '', '', 'ERROR']));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

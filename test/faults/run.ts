@@ -24,7 +24,11 @@ function readOptions(): { seed: number; only: string[] | null; size: WorkloadSiz
   if (!Number.isInteger(people) || people < 10 || people > 2_000) throw new Error('--people takes an integer from 10 to 2000');
   // A smaller directory (for a quick look) keeps the proportions of the default one.
   const scaled = (n: number, least: number) => Math.max(least, Math.round((n * people) / DEFAULT_SIZE.people));
-  return { seed, only, size: { ...DEFAULT_SIZE, people, groups: scaled(DEFAULT_SIZE.groups, 4), lifecyclePerRound: scaled(DEFAULT_SIZE.lifecyclePerRound, 5) } };
+  return {
+    seed,
+    only,
+    size: { ...DEFAULT_SIZE, people, groups: scaled(DEFAULT_SIZE.groups, 4), lifecyclePerRound: scaled(DEFAULT_SIZE.lifecyclePerRound, 5) },
+  };
 }
 
 async function main(): Promise<number> {
@@ -32,14 +36,19 @@ async function main(): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const started = performance.now();
   const deadline = Date.now() + SUITE_BUDGET_MS;
-  out(`bi-scim fault suite: ${size.people} people, ${size.groups} groups, ${size.churnRounds} churn rounds; ${cpus().length} CPUs, Node ${process.version}, ${new Date().toISOString()}`);
+  out(
+    `bi-scim fault suite: ${size.people} people, ${size.groups} groups, ${size.churnRounds} churn rounds; ${cpus().length} CPUs, Node ${process.version}, ${new Date().toISOString()}`,
+  );
   const results: ScenarioResult[] = [];
   const failedToRun: Array<{ name: string; error: string }> = [];
   // A scenario's seed depends only on its place in the full list, so `--only x` reproduces x exactly.
   for (const [index, scenario] of SCENARIOS.entries()) {
     if (only && !only.includes(scenario.name)) continue;
     if (deadline - Date.now() < LEAST_TO_START_MS) {
-      failedToRun.push({ name: scenario.name, error: `not started: less than ${LEAST_TO_START_MS / 1000} s of the suite's ${SUITE_BUDGET_MS / 60_000}-minute budget was left` });
+      failedToRun.push({
+        name: scenario.name,
+        error: `not started: less than ${LEAST_TO_START_MS / 1000} s of the suite's ${SUITE_BUDGET_MS / 60_000}-minute budget was left`,
+      });
       continue;
     }
     try {

@@ -51,7 +51,11 @@ async function drive(workload: Workload, idp: Idp, events: ScenarioEvent[], stac
     while (due.length > 0 && done / total >= due[0].at) {
       const event = due.shift()!;
       const started = performance.now();
-      running.push(event.run(stack).then(() => void progress.events.push(`${event.name} at ${Math.round(event.at * 100)}% (${Math.round(performance.now() - started)} ms)`)));
+      running.push(
+        event
+          .run(stack)
+          .then(() => void progress.events.push(`${event.name} at ${Math.round(event.at * 100)}% (${Math.round(performance.now() - started)} ms)`)),
+      );
     }
   };
   for (const round of workload.rounds) {

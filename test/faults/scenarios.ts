@@ -27,8 +27,22 @@ const wipeRedis = (at: number): ScenarioEvent => ({ at, name: 'Redis killed and 
 
 export const SCENARIOS: Scenario[] = [
   { name: 'no-faults', what: 'nothing goes wrong', replicas: 1, faults: NO_FAULTS, race: 'none', events: [] },
-  { name: 'bi-503', what: '10% of BI writes answered 503 before they are applied', replicas: 1, faults: { ...NO_FAULTS, failBefore: 0.1 }, race: 'none', events: [] },
-  { name: 'bi-lost-answers', what: '5% of BI writes applied, then the answer is lost', replicas: 1, faults: { ...NO_FAULTS, loseAfter: 0.05 }, race: 'none', events: [] },
+  {
+    name: 'bi-503',
+    what: '10% of BI writes answered 503 before they are applied',
+    replicas: 1,
+    faults: { ...NO_FAULTS, failBefore: 0.1 },
+    race: 'none',
+    events: [],
+  },
+  {
+    name: 'bi-lost-answers',
+    what: '5% of BI writes applied, then the answer is lost',
+    replicas: 1,
+    faults: { ...NO_FAULTS, loseAfter: 0.05 },
+    race: 'none',
+    events: [],
+  },
   {
     name: 'bi-slow',
     what: 'every BI call 0–30 ms slower, 1% of them 3.5 s more (past the IdP timeout)',
@@ -37,7 +51,14 @@ export const SCENARIOS: Scenario[] = [
     race: 'none',
     events: [],
   },
-  { name: 'redis-wiped', what: 'Redis killed and restarted empty, twice', replicas: 1, faults: NO_FAULTS, race: 'none', events: [wipeRedis(0.4), wipeRedis(0.7)] },
+  {
+    name: 'redis-wiped',
+    what: 'Redis killed and restarted empty, twice',
+    replicas: 1,
+    faults: NO_FAULTS,
+    race: 'none',
+    events: [wipeRedis(0.4), wipeRedis(0.7)],
+  },
   {
     name: 'sidecar-killed',
     what: 'bi-scim killed with SIGKILL mid-run and restarted',

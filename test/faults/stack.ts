@@ -102,7 +102,11 @@ export async function startStack(replicas: number, seed: number): Promise<Stack>
     const proxy = await startFaultProxy({ upstream: double.url, random: seededRandom(seed ^ 0x5eed) });
     teardown.add(() => proxy.close());
     const env = { BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: proxy.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN };
-    const sidecars = await startReplicas({ ...env, BI_SCIM_REDIS_URL: redis.url, BI_SCIM_CONFIG: await writeConfig(dir), BI_SCIM_LOG_LEVEL: 'warn' }, replicas, teardown);
+    const sidecars = await startReplicas(
+      { ...env, BI_SCIM_REDIS_URL: redis.url, BI_SCIM_CONFIG: await writeConfig(dir), BI_SCIM_LOG_LEVEL: 'warn' },
+      replicas,
+      teardown,
+    );
     return {
       double,
       proxy,

@@ -28,11 +28,73 @@ export interface Workload {
 /** The IdP group that stands for Metabase's Administrators (config groupMappings). */
 export const ADMIN_GROUP = { key: 'admins', name: 'bi-admins', target: 'Administrators' } as const;
 
-const GIVEN = ['Ada', 'Bea', 'Caio', 'Dana', 'Emeka', 'Farah', 'Goran', 'Hana', 'Ines', 'Jonas', 'Kira', 'Luis', 'Mei', 'Nils', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tomas', 'Uma', 'Vera', 'Wen', 'Yusuf', 'Zoe'];
-const FAMILY = ['Abe', 'Berg', 'Costa', 'Diallo', 'Eriksen', 'Fujita', 'Garcia', 'Haddad', 'Ivanova', 'Jensen', 'Kowalski', 'Lee', 'Mensah', 'Novak', 'Okafor', 'Park', 'Quispe', 'Rossi', 'Silva', 'Tanaka', 'Ueda', 'Varga', 'Weber', 'Xu', 'Young'];
+const GIVEN = [
+  'Ada',
+  'Bea',
+  'Caio',
+  'Dana',
+  'Emeka',
+  'Farah',
+  'Goran',
+  'Hana',
+  'Ines',
+  'Jonas',
+  'Kira',
+  'Luis',
+  'Mei',
+  'Nils',
+  'Olu',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tomas',
+  'Uma',
+  'Vera',
+  'Wen',
+  'Yusuf',
+  'Zoe',
+];
+const FAMILY = [
+  'Abe',
+  'Berg',
+  'Costa',
+  'Diallo',
+  'Eriksen',
+  'Fujita',
+  'Garcia',
+  'Haddad',
+  'Ivanova',
+  'Jensen',
+  'Kowalski',
+  'Lee',
+  'Mensah',
+  'Novak',
+  'Okafor',
+  'Park',
+  'Quispe',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Ueda',
+  'Varga',
+  'Weber',
+  'Xu',
+  'Young',
+];
 const TEAMS = ['Finance', 'Marketing', 'Sales', 'Support', 'Data', 'Product', 'Legal', 'People', 'Ops', 'Security'];
 /** Okta catalog and Entra default are the common set-ups; the wizard and the 2020 flag less so. */
-const DIALECTS: Dialect[] = ['okta-catalog', 'okta-catalog', 'okta-catalog', 'okta-wizard', 'entra-default', 'entra-default', 'entra-default', 'entra-opt', 'entra-opt'];
+const DIALECTS: Dialect[] = [
+  'okta-catalog',
+  'okta-catalog',
+  'okta-catalog',
+  'okta-wizard',
+  'entra-default',
+  'entra-default',
+  'entra-default',
+  'entra-opt',
+  'entra-opt',
+];
 
 function profileFor(index: number, random: Random): Profile {
   const givenName = pick(random, GIVEN);
@@ -98,40 +160,75 @@ class Generator {
     const people = [...this.intended.people.values()];
     const admins = this.intended.group(ADMIN_GROUP.key).members;
     const take = (pool: IntendedPerson[], share: number) => {
-      const chosen = sample(this.random, pool.filter((p) => !busy.has(p.key)), Math.round(perRound * share));
+      const chosen = sample(
+        this.random,
+        pool.filter((p) => !busy.has(p.key)),
+        Math.round(perRound * share),
+      );
       chosen.forEach((p) => busy.add(p.key));
       return chosen;
     };
     const active = people.filter((p) => !p.deleted && p.active);
     const inactive = people.filter((p) => !p.deleted && !p.active);
-    const edit = (p: IntendedPerson): Intent => ({ kind: 'edit-person', person: p.key, profile: editedProfile(p.profile, this.random, this.serial++, admins.has(p.key)) });
-    const setActive = (value: boolean) => (p: IntendedPerson): Intent => ({ kind: 'set-active', person: p.key, active: value });
+    const edit = (p: IntendedPerson): Intent => ({
+      kind: 'edit-person',
+      person: p.key,
+      profile: editedProfile(p.profile, this.random, this.serial++, admins.has(p.key)),
+    });
+    const setActive =
+      (value: boolean) =>
+      (p: IntendedPerson): Intent => ({ kind: 'set-active', person: p.key, active: value });
     // Entra DELETEs people some time after it deactivated them (idp-behaviour.md §2.3); Okta never does.
-    const leavers = take(inactive.filter((p) => p.dialect.startsWith('entra')), 0.05);
+    const leavers = take(
+      inactive.filter((p) => p.dialect.startsWith('entra')),
+      0.05,
+    );
     // Returners with held edits first: their reactivation is the step that writes those edits to Metabase.
-    const returners = [...take(inactive.filter((p) => this.editedWhileAway.has(p.key)), 0.2), ...take(inactive, 0.1)];
+    const returners = [
+      ...take(
+        inactive.filter((p) => this.editedWhileAway.has(p.key)),
+        0.2,
+      ),
+      ...take(inactive, 0.1),
+    ];
     returners.forEach((p) => this.editedWhileAway.delete(p.key));
     const awayEdits = take(inactive, 0.2);
     awayEdits.forEach((p) => this.editedWhileAway.add(p.key));
     return [
-      ...[...take(active.filter((p) => admins.has(p.key)), 0.1), ...take(active, 0.2)].map(setActive(false)),
+      ...[
+        ...take(
+          active.filter((p) => admins.has(p.key)),
+          0.1,
+        ),
+        ...take(active, 0.2),
+      ].map(setActive(false)),
       ...take(active, 0.25).map(edit),
       ...returners.map(setActive(true)),
       ...awayEdits.map(edit),
       ...leavers.map((p): Intent => ({ kind: 'delete-person', person: p.key })),
       // Half as many re-creates as DELETEs, so some DELETEd people stay DELETEd through later faults.
-      ...take(people.filter((p) => p.deleted), 0.025).map((p): Intent => ({ kind: 'create-person', person: p.key, profile: p.profile })),
+      ...take(
+        people.filter((p) => p.deleted),
+        0.025,
+      ).map((p): Intent => ({ kind: 'create-person', person: p.key, profile: p.profile })),
     ];
   }
 
   /** Member changes on `count` groups, among active people no other intent of the round touches. */
   memberChanges(count: number, busy: Set<string>, groupKeys: string[], maxAdds = 5): Intent[] {
-    const free = this.intended.livePeople().filter((p) => p.active && !busy.has(p.key)).map((p) => p.key);
+    const free = this.intended
+      .livePeople()
+      .filter((p) => p.active && !busy.has(p.key))
+      .map((p) => p.key);
     return sample(this.random, groupKeys, count).flatMap((groupKey): Intent[] => {
       const group = this.intended.group(groupKey);
       const candidates = free.filter((key) => !group.members.has(key));
       const add = sample(this.random, candidates, between(this.random, 1, maxAdds));
-      const remove = sample(this.random, [...group.members].filter((key) => !busy.has(key)), between(this.random, 0, 3));
+      const remove = sample(
+        this.random,
+        [...group.members].filter((key) => !busy.has(key)),
+        between(this.random, 0, 3),
+      );
       return add.length + remove.length === 0 ? [] : [{ kind: 'change-members', group: groupKey, add, remove }];
     });
   }
@@ -140,8 +237,19 @@ class Generator {
     const busy = new Set<string>();
     const intents = this.lifecycle(size.lifecyclePerRound, busy);
     const groupKeys = this.intended.liveGroups().map((g) => g.key);
-    const doomed = deleteGroup ? pick(this.random, groupKeys.filter((key) => key !== ADMIN_GROUP.key)) : null;
-    intents.push(...this.memberChanges(size.memberChangesPerRound, busy, groupKeys.filter((key) => key !== doomed)));
+    const doomed = deleteGroup
+      ? pick(
+          this.random,
+          groupKeys.filter((key) => key !== ADMIN_GROUP.key),
+        )
+      : null;
+    intents.push(
+      ...this.memberChanges(
+        size.memberChangesPerRound,
+        busy,
+        groupKeys.filter((key) => key !== doomed),
+      ),
+    );
     if (doomed) intents.push({ kind: 'delete-group', group: doomed });
     return intents;
   }
@@ -156,7 +264,10 @@ export function generateWorkload(seed: number, size: WorkloadSize = DEFAULT_SIZE
     const joining = g.joiners(from, to);
     // Earlier joiners get their first groups while the next batch is created (joiners exist only after the round);
     // bi-admins gets up to ten of them per batch, so that admins are among the leavers and returners.
-    const groupKeys = g.intended.liveGroups().map((group) => group.key).filter((key) => key !== ADMIN_GROUP.key);
+    const groupKeys = g.intended
+      .liveGroups()
+      .map((group) => group.key)
+      .filter((key) => key !== ADMIN_GROUP.key);
     const first = g.memberChanges(Math.ceil(size.groups / 2), new Set(), groupKeys);
     const admins = b === 0 ? [] : g.memberChanges(1, new Set(), [ADMIN_GROUP.key], 10);
     g.round([...joining, ...first, ...admins]);

@@ -6,9 +6,40 @@ import { anyString, sizeUpTo, oddString } from './unicode.ts';
 
 /** Keys a resource may carry, keys that reach for the prototype, and strangers. */
 const KEYS = [
-  'schemas', 'userName', 'externalId', 'id', 'displayName', 'active', 'name', 'givenName', 'familyName', 'emails', 'value', 'type', 'primary',
-  'members', 'display', '$ref', 'groups', 'title', 'locale', 'password', 'meta', 'phoneNumbers', URN.enterpriseUser, 'manager', 'Operations', 'op',
-  'path', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '',
+  'schemas',
+  'userName',
+  'externalId',
+  'id',
+  'displayName',
+  'active',
+  'name',
+  'givenName',
+  'familyName',
+  'emails',
+  'value',
+  'type',
+  'primary',
+  'members',
+  'display',
+  '$ref',
+  'groups',
+  'title',
+  'locale',
+  'password',
+  'meta',
+  'phoneNumbers',
+  URN.enterpriseUser,
+  'manager',
+  'Operations',
+  'op',
+  'path',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '',
 ];
 
 const key = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...KEYS) }, { weight: 1, arbitrary: oddString(12) });
@@ -40,8 +71,16 @@ export const deepValueText = fc.tuple(sizeUpTo(20_000), fc.constantFrom<'array' 
 function resourceBody(resource: Resource, known: KnownIds): fc.Arbitrary<Record<string, unknown>> {
   const base =
     resource === 'Users'
-      ? emailPool.map((email) => ({ schemas: [URN.user], userName: email, name: { givenName: 'Fuzz', familyName: 'Case' }, emails: [{ value: email, primary: true }], active: true }))
-      : fc.tuple(groupNamePool, fc.array(fc.constantFrom(...known.users), { maxLength: 4 })).map(([name, ids]) => ({ schemas: [URN.group], displayName: name, members: ids.map((value) => ({ value })) }));
+      ? emailPool.map((email) => ({
+          schemas: [URN.user],
+          userName: email,
+          name: { givenName: 'Fuzz', familyName: 'Case' },
+          emails: [{ value: email, primary: true }],
+          active: true,
+        }))
+      : fc
+          .tuple(groupNamePool, fc.array(fc.constantFrom(...known.users), { maxLength: 4 }))
+          .map(([name, ids]) => ({ schemas: [URN.group], displayName: name, members: ids.map((value) => ({ value })) }));
   return fc.tuple(base, fc.array(fc.tuple(key, jsonValue), { maxLength: 3 })).map(([body, overrides]) => ({ ...body, ...Object.fromEntries(overrides) }));
 }
 
@@ -59,20 +98,33 @@ function asText(value: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
 }
 
 /** Bytes that are not UTF-8 (a lone continuation byte, an overlong form, an encoded surrogate) inside a JSON string. */
-export const invalidUtf8Body = fc.constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff]).map((bad) =>
-  Uint8Array.from([...Buffer.from('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a'), ...bad, ...Buffer.from('@example.com"}')]),
-);
+export const invalidUtf8Body = fc
+  .constantFrom([0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xff])
+  .map((bad) =>
+    Uint8Array.from([...Buffer.from('{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a'), ...bad, ...Buffer.from('@example.com"}')]),
+  );
 
 /** What a POST or PUT of `resource` may carry. */
 export function resourceBodyText(resource: Resource, known: KnownIds, method: 'POST' | 'PUT'): fc.Arbitrary<string | Uint8Array> {
-  const value = fc.oneof({ weight: 4, arbitrary: resourceBody(resource, known) }, { weight: 3, arbitrary: fixtureBody(known, method, resource) }, { weight: 1, arbitrary: jsonValue });
+  const value = fc.oneof(
+    { weight: 4, arbitrary: resourceBody(resource, known) },
+    { weight: 3, arbitrary: fixtureBody(known, method, resource) },
+    { weight: 1, arbitrary: jsonValue },
+  );
   return fc.oneof({ weight: 30, arbitrary: asText(value) }, { weight: 1, arbitrary: invalidUtf8Body });
 }
 
 /** A SearchRequest (RFC 7644 §3.4.3) with fuzzed members, or something that only looks like one. */
 export function searchBodyText(filter: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const body = fc.record(
-    { schemas: fc.oneof(fc.constant([URN.searchRequest]), jsonValue), filter: fc.oneof(filter, jsonValue), startIndex: jsonValue, count: jsonValue, attributes: jsonValue, sortBy: jsonValue },
+    {
+      schemas: fc.oneof(fc.constant([URN.searchRequest]), jsonValue),
+      filter: fc.oneof(filter, jsonValue),
+      startIndex: jsonValue,
+      count: jsonValue,
+      attributes: jsonValue,
+      sortBy: jsonValue,
+    },
     { requiredKeys: ['schemas'] },
   );
   return asText(body);

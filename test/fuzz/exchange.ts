@@ -82,9 +82,11 @@ export function answerProblems(answer: FuzzAnswer, rules: AnswerRules): string[]
   const gateway = rules.gatewayAllowed && [502, 503, 504].includes(answer.status);
   if (answer.status >= 500 && !gateway) problems.push(`answered ${answer.status}`);
   if (answer.status >= 400) problems.push(...errorShapeProblems(answer).map((p) => `error with ${p}`));
-  else if (rules.scim && answer.status !== 204 && !/^application\/scim\+json/.test(answer.headers.get('content-type') ?? '')) problems.push(`success with content-type ${answer.headers.get('content-type')}`);
+  else if (rules.scim && answer.status !== 204 && !/^application\/scim\+json/.test(answer.headers.get('content-type') ?? ''))
+    problems.push(`success with content-type ${answer.headers.get('content-type')}`);
   if (answer.status === 405 && !answer.headers.get('allow')) problems.push('405 without an Allow header');
-  if (answer.text.includes(rules.biOrigin) || (answer.status >= 400 && /\/api\/(user|permissions|session)/.test(answer.text))) problems.push('the BI tool\'s address or routes in the answer');
+  if (answer.text.includes(rules.biOrigin) || (answer.status >= 400 && /\/api\/(user|permissions|session)/.test(answer.text)))
+    problems.push("the BI tool's address or routes in the answer");
   if (rules.enforceTime && answer.ms > SLOWEST_ALLOWED_MS) problems.push(`took ${Math.round(answer.ms)} ms (over ${SLOWEST_ALLOWED_MS} ms)`);
   return problems;
 }

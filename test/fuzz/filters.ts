@@ -5,17 +5,49 @@ import { sizeUpTo, oddString } from './unicode.ts';
 
 /** Attribute paths the resources have (indexed ones first), some they lack, and names at the edge of ATTRNAME. */
 export const ATTRIBUTE_PATHS = [
-  'userName', 'externalId', 'id', 'displayName', 'emails', 'emails.value', 'members', 'members.value', 'title', 'active', 'nickName', 'userType',
-  'locale', 'emails.type', 'emails.primary', 'name.givenName', 'name.familyName', 'name.formatted', 'phoneNumbers.value', 'members.display',
-  'meta.created', 'meta.lastModified', 'meta.resourceType', 'groups', 'groups.value', `${URN.user}:userName`, `${URN.group}:displayName`,
-  `${URN.enterpriseUser}:employeeNumber`, `${URN.enterpriseUser}:manager.value`, URN.enterpriseUser, '$ref', 'x', 'a-b_c', 'urn:x:y:z',
+  'userName',
+  'externalId',
+  'id',
+  'displayName',
+  'emails',
+  'emails.value',
+  'members',
+  'members.value',
+  'title',
+  'active',
+  'nickName',
+  'userType',
+  'locale',
+  'emails.type',
+  'emails.primary',
+  'name.givenName',
+  'name.familyName',
+  'name.formatted',
+  'phoneNumbers.value',
+  'members.display',
+  'meta.created',
+  'meta.lastModified',
+  'meta.resourceType',
+  'groups',
+  'groups.value',
+  `${URN.user}:userName`,
+  `${URN.group}:displayName`,
+  `${URN.enterpriseUser}:employeeNumber`,
+  `${URN.enterpriseUser}:manager.value`,
+  URN.enterpriseUser,
+  '$ref',
+  'x',
+  'a-b_c',
+  'urn:x:y:z',
 ];
 
 const OPERATORS = ['eq', 'ne', 'co', 'sw', 'ew', 'gt', 'ge', 'lt', 'le'];
 
 /** Keywords in any case: the grammar's are case-insensitive. */
 function anyCase(word: string): fc.Arbitrary<string> {
-  return fc.array(fc.boolean(), { minLength: word.length, maxLength: word.length }).map((upper) => [...word].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(''));
+  return fc
+    .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+    .map((upper) => [...word].map((ch, i) => (upper[i] ? ch.toUpperCase() : ch)).join(''));
 }
 
 const numberText = fc.oneof(
@@ -56,7 +88,11 @@ export function validFilter(known: readonly string[]): fc.Arbitrary<string> {
     ),
     valuePath: fc
       .tuple(fc.constantFrom('emails', 'members', 'phoneNumbers', 'groups', 'addresses'), tie('filter'), fc.option(fc.constantFrom('value', 'type', 'display')))
-      .chain(([attribute, inner, sub]) => (sub === null ? fc.constant(`${attribute}[${inner}]`) : attributeExpression(known).map((tail) => `${attribute}[${inner}].${sub}${tail.slice(tail.indexOf(' '))}`))),
+      .chain(([attribute, inner, sub]) =>
+        sub === null
+          ? fc.constant(`${attribute}[${inner}]`)
+          : attributeExpression(known).map((tail) => `${attribute}[${inner}].${sub}${tail.slice(tail.indexOf(' '))}`),
+      ),
   }));
   return filter;
 }

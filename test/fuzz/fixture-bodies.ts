@@ -42,7 +42,11 @@ function valueFor(name: string, known: KnownIds): fc.Arbitrary<string> {
   if (/(Upn|Mail|Email)$/.test(name)) return fc.oneof({ weight: 5, arbitrary: emailPool }, { weight: 1, arbitrary: odd });
   if (/(Group|Renamed)$/.test(name)) return fc.oneof({ weight: 5, arbitrary: groupNamePool }, { weight: 1, arbitrary: odd });
   // What is left are ids captured from earlier answers: of people (members, managers), now and then of anything.
-  return fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...known.users) }, { weight: 1, arbitrary: fc.constantFrom(...known.groups) }, { weight: 1, arbitrary: odd });
+  return fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...known.users) },
+    { weight: 1, arbitrary: fc.constantFrom(...known.groups) },
+    { weight: 1, arbitrary: odd },
+  );
 }
 
 /** One fixture body of the given kind, its placeholders filled. */

@@ -19,20 +19,35 @@ function ordinaryRequest(known: KnownIds): fc.Arbitrary<FuzzRequest> {
   const user = fc.constantFrom(...known.users);
   const group = fc.constantFrom(...known.groups);
   const json = (body: unknown) => JSON.stringify(body);
-  return fc.oneof<fc.Arbitrary<FuzzRequest>[]>(
-    user.map((id) => ({ method: 'GET', path: `/Users/${id}` })),
-    group.map((id) => ({ method: 'GET', path: `/Groups/${id}` })),
-    fc.constantFrom('/Users?count=5', '/Groups?excludedAttributes=members', '/Users?filter=title%20pr', '/Users?filter=userName%20eq%20%22known.1%40example.com%22').map((path) => ({ method: 'GET', path })),
-    emailPool.map((email) => ({ method: 'POST', path: '/Users', body: json(userBody(email)) })),
-    fc.tuple(user, fc.boolean()).map(([id, active]) => ({ method: 'PATCH', path: `/Users/${id}`, body: json(patchBody({ op: 'replace', path: 'active', value: active })) })),
-    fc.tuple(user, emailPool).map(([id, email]) => ({ method: 'PUT', path: `/Users/${id}`, body: json(userBody(email)) })),
-    groupNamePool.map((name) => ({ method: 'POST', path: '/Groups', body: json({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name }) })),
-    fc.tuple(group, user, fc.constantFrom('add', 'remove')).map(([id, member, op]) => ({
-      method: 'PATCH',
-      path: `/Groups/${id}`,
-      body: json(patchBody(op === 'add' ? { op, path: 'members', value: [{ value: member }] } : { op, path: `members[value eq "${member}"]` })),
-    })),
-  ).map(printable);
+  return fc
+    .oneof<fc.Arbitrary<FuzzRequest>[]>(
+      user.map((id) => ({ method: 'GET', path: `/Users/${id}` })),
+      group.map((id) => ({ method: 'GET', path: `/Groups/${id}` })),
+      fc
+        .constantFrom(
+          '/Users?count=5',
+          '/Groups?excludedAttributes=members',
+          '/Users?filter=title%20pr',
+          '/Users?filter=userName%20eq%20%22known.1%40example.com%22',
+        )
+        .map((path) => ({ method: 'GET', path })),
+      emailPool.map((email) => ({ method: 'POST', path: '/Users', body: json(userBody(email)) })),
+      fc
+        .tuple(user, fc.boolean())
+        .map(([id, active]) => ({ method: 'PATCH', path: `/Users/${id}`, body: json(patchBody({ op: 'replace', path: 'active', value: active })) })),
+      fc.tuple(user, emailPool).map(([id, email]) => ({ method: 'PUT', path: `/Users/${id}`, body: json(userBody(email)) })),
+      groupNamePool.map((name) => ({
+        method: 'POST',
+        path: '/Groups',
+        body: json({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name }),
+      })),
+      fc.tuple(group, user, fc.constantFrom('add', 'remove')).map(([id, member, op]) => ({
+        method: 'PATCH',
+        path: `/Groups/${id}`,
+        body: json(patchBody(op === 'add' ? { op, path: 'members', value: [{ value: member }] } : { op, path: `members[value eq "${member}"]` })),
+      })),
+    )
+    .map(printable);
 }
 
 export function gatewayCase(known: KnownIds): fc.Arbitrary<GatewayCase> {
@@ -43,7 +58,10 @@ export function gatewayCase(known: KnownIds): fc.Arbitrary<GatewayCase> {
 /** Consumes the fault if the request never reached the BI tool, so it cannot fall on the next case. */
 async function drain(h: FuzzHarness, pathPrefix: string): Promise<void> {
   const route = pathPrefix === '/api/permissions' ? '/api/permissions/group' : '/api/user/current';
-  await fetch(`${h.double.url}${route}`, { headers: { 'x-api-key': h.double.apiKey } }).then((res) => res.arrayBuffer(), () => undefined);
+  await fetch(`${h.double.url}${route}`, { headers: { 'x-api-key': h.double.apiKey } }).then(
+    (res) => res.arrayBuffer(),
+    () => undefined,
+  );
 }
 
 export async function checkGatewayCase(h: FuzzHarness, { fault, request }: GatewayCase): Promise<void> {

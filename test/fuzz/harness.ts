@@ -67,7 +67,10 @@ export class FuzzHarness {
 
   /** Sends one request as an IdP would (bearer token, SCIM media type) unless its headers say otherwise; timed. */
   async exchange(request: FuzzRequest): Promise<FuzzAnswer> {
-    const defaults: Record<string, string | null> = { authorization: `Bearer ${TOKEN}`, 'content-type': request.body === undefined ? null : 'application/scim+json' };
+    const defaults: Record<string, string | null> = {
+      authorization: `Bearer ${TOKEN}`,
+      'content-type': request.body === undefined ? null : 'application/scim+json',
+    };
     const headers = Object.entries({ ...defaults, ...request.headers }).filter((entry): entry is [string, string] => entry[1] !== null);
     for (const [, value] of headers) for (const m of value.matchAll(/\bfz-[0-9a-f]{32}\b/g)) this.#strangerTokens.add(m[0]);
     const path = request.outsideBase ? request.path : `${BASE_PATH}${request.path}`;
@@ -83,8 +86,14 @@ export class FuzzHarness {
   /** `exchange`, then fails (for fast-check to shrink) when the answer breaks a rule every answer must keep. */
   async send(request: FuzzRequest, gatewayAllowed = false): Promise<FuzzAnswer> {
     const answer = await this.exchange(request);
-    const problems = answerProblems(answer, { gatewayAllowed, enforceTime: this.#parts.enforceTime, biOrigin: this.#parts.biOrigin, scim: !request.outsideBase });
-    if (problems.length > 0) throw new Error(`${problems.join('; ')}\n  request: ${describeRequest(request)}\n  answer: ${answer.status} ${answer.text.slice(0, 500)}`);
+    const problems = answerProblems(answer, {
+      gatewayAllowed,
+      enforceTime: this.#parts.enforceTime,
+      biOrigin: this.#parts.biOrigin,
+      scim: !request.outsideBase,
+    });
+    if (problems.length > 0)
+      throw new Error(`${problems.join('; ')}\n  request: ${describeRequest(request)}\n  answer: ${answer.status} ${answer.text.slice(0, 500)}`);
     return answer;
   }
 

@@ -24,7 +24,15 @@ export type Spelling = 'percent' | 'plus' | 'raw' | 'broken';
 export function spell(text: string, spelling: Spelling, breakAt = 0): string {
   if (spelling === 'raw') return text.replace(/[#?&/]/g, (ch) => `%${ch.charCodeAt(0).toString(16)}`);
   const encoded = [...text]
-    .map((ch) => (UNRESERVED.test(ch) ? ch : spelling === 'plus' && ch === ' ' ? '+' : utf8Bytes(ch).map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('')))
+    .map((ch) =>
+      UNRESERVED.test(ch)
+        ? ch
+        : spelling === 'plus' && ch === ' '
+          ? '+'
+          : utf8Bytes(ch)
+              .map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`)
+              .join(''),
+    )
     .join('');
   if (spelling !== 'broken') return encoded;
   const at = breakAt % (encoded.length + 1);
@@ -37,7 +45,10 @@ export const spelling = fc.constantFrom<Spelling>('percent', 'plus', 'raw', 'bro
 export function idSegment(knownIds: readonly string[]): fc.Arbitrary<string> {
   const id = fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...knownIds) },
-    { weight: 2, arbitrary: fc.constantFrom('0', '-1', '01', '1e3', '1.0', ' 1', '0x10', 'NaN', 'Infinity', '9'.repeat(30), '9007199254740993', '.', '..', '%', '') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom('0', '-1', '01', '1e3', '1.0', ' 1', '0x10', 'NaN', 'Infinity', '9'.repeat(30), '9007199254740993', '.', '..', '%', ''),
+    },
     { weight: 3, arbitrary: oddString(30) },
   );
   return fc.tuple(id, spelling, fc.nat()).map(([value, how, at]) => spell(value, how, at));
@@ -46,9 +57,13 @@ export function idSegment(knownIds: readonly string[]): fc.Arbitrary<string> {
 const LIST_KEYS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'];
 
 /** A comma-separated attribute list; rarely up to 120,000 names (the cost of projection grows with it). */
-const attributeList = fc.tuple(fc.array(fc.constantFrom(...ATTRIBUTE_PATHS, 'members', 'emails[type eq "work"]', ''), { minLength: 1, maxLength: 8 }), sizeUpTo(120_000)).map(([names, size]) =>
-  Array.from({ length: Math.max(1, size >> 3) }, () => names).flat().join(','),
-);
+const attributeList = fc
+  .tuple(fc.array(fc.constantFrom(...ATTRIBUTE_PATHS, 'members', 'emails[type eq "work"]', ''), { minLength: 1, maxLength: 8 }), sizeUpTo(120_000))
+  .map(([names, size]) =>
+    Array.from({ length: Math.max(1, size >> 3) }, () => names)
+      .flat()
+      .join(','),
+  );
 
 function queryValue(key: string, known: readonly string[]): fc.Arbitrary<string> {
   const odd = oddString(20);
@@ -74,7 +89,9 @@ function queryValue(key: string, known: readonly string[]): fc.Arbitrary<string>
 export function queryString(known: readonly string[]): fc.Arbitrary<string> {
   const key = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...LIST_KEYS) }, { weight: 1, arbitrary: oddString(8) });
   const pair = key.chain((k) => fc.tuple(fc.constant(k), queryValue(k, known), spelling, fc.nat(), fc.constantFrom('=', '=', '=', '', '==')));
-  const pairs = fc.array(pair, { maxLength: 4 }).map((list) => list.map(([k, v, how, at, eq]) => `${spell(k, how === 'broken' ? 'percent' : how)}${eq}${spell(v, how, at)}`));
+  const pairs = fc
+    .array(pair, { maxLength: 4 })
+    .map((list) => list.map(([k, v, how, at, eq]) => `${spell(k, how === 'broken' ? 'percent' : how)}${eq}${spell(v, how, at)}`));
   return fc.tuple(pairs, fc.constantFrom('&', '&', '&&', ';')).map(([list, sep]) => (list.length === 0 ? '' : `?${list.join(sep)}`));
 }
 
@@ -88,7 +105,19 @@ export const strangerToken = fc.string({ unit: fc.constantFrom(...'0123456789abc
 export function authorization(token: string): fc.Arbitrary<string | null> {
   return fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(`Bearer ${token}`, `bearer ${token}`, `BEARER   ${token}  `, `Bearer\t${token}`) },
-    { weight: 3, arbitrary: fc.constantFrom(null, '', 'Bearer', 'Bearer ', `Bearer ${token}x`, `Bearer ${token} ${token}`, `Basic ${Buffer.from(`x:${token}`).toString('base64')}`, `Token ${token}`) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        null,
+        '',
+        'Bearer',
+        'Bearer ',
+        `Bearer ${token}x`,
+        `Bearer ${token} ${token}`,
+        `Basic ${Buffer.from(`x:${token}`).toString('base64')}`,
+        `Token ${token}`,
+      ),
+    },
     { weight: 2, arbitrary: strangerToken.map((t) => `Bearer ${t}`) },
     { weight: 1, arbitrary: headerText(40).map((t) => `Bearer ${t}`) },
     { weight: 1, arbitrary: sizeUpTo(16_000).map((n) => `Bearer ${token.repeat(Math.ceil(n / token.length)).slice(0, n)}`) },
@@ -96,8 +125,19 @@ export function authorization(token: string): fc.Arbitrary<string | null> {
 }
 
 const CONTENT_TYPES = [
-  'application/scim+json', 'application/scim+json; charset=utf-8', 'application/json', 'text/json', 'APPLICATION/JSON', 'application/json;charset=latin1',
-  'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/scim+jsonx', 'application/xml', ';', '',
+  'application/scim+json',
+  'application/scim+json; charset=utf-8',
+  'application/json',
+  'text/json',
+  'APPLICATION/JSON',
+  'application/json;charset=latin1',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/scim+jsonx',
+  'application/xml',
+  ';',
+  '',
 ];
 const ACCEPTS = ['application/scim+json', 'application/json', '*/*', 'text/html', 'application/xml', 'application/scim+json;q=0', ''];
 

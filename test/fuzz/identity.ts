@@ -47,10 +47,16 @@ async function expectFoundAlone(h: FuzzHarness, person: Person, other: Person): 
   must(doc.userName === person.userName, `userName came back as ${JSON.stringify(doc.userName)}, sent ${JSON.stringify(person.userName)}`);
   must(doc.externalId === person.externalId, `externalId came back as ${JSON.stringify(doc.externalId)}, sent ${JSON.stringify(person.externalId)}`);
   const byName = await idsFound(h, 'userName', person.userName);
-  must(JSON.stringify(byName) === JSON.stringify([person.id]), `userName eq ${JSON.stringify(person.userName)} found ${JSON.stringify(byName)}, not ["${person.id}"]`);
+  must(
+    JSON.stringify(byName) === JSON.stringify([person.id]),
+    `userName eq ${JSON.stringify(person.userName)} found ${JSON.stringify(byName)}, not ["${person.id}"]`,
+  );
   const byExternalId = await idsFound(h, 'externalId', person.externalId);
   const expected = [person.id, ...(other.id && other.externalId === person.externalId ? [other.id] : [])].sort();
-  must(JSON.stringify(byExternalId) === JSON.stringify(expected), `externalId eq ${JSON.stringify(person.externalId)} found ${JSON.stringify(byExternalId)}, not ${JSON.stringify(expected)}`);
+  must(
+    JSON.stringify(byExternalId) === JSON.stringify(expected),
+    `externalId eq ${JSON.stringify(person.externalId)} found ${JSON.stringify(byExternalId)}, not ${JSON.stringify(expected)}`,
+  );
 }
 
 /** Changed, deleted (then 404), and revived under the same id by the same POST (design §2.3). */
@@ -82,10 +88,17 @@ export async function checkIdentityCase(h: FuzzHarness, { stem, endings, externa
     const answer = await h.send({ method: 'POST', path: '/Users', body: person.body });
     const sameName = person === b && a.id !== undefined && a.userName.toLowerCase() === b.userName.toLowerCase();
     const allowed = sameName ? [409] : [201, 400];
-    must(allowed.includes(answer.status), `POST userName ${JSON.stringify(person.userName)} answered ${answer.status}, expected ${allowed.join(' or ')}: ${answer.text.slice(0, 300)}`);
+    must(
+      allowed.includes(answer.status),
+      `POST userName ${JSON.stringify(person.userName)} answered ${answer.status}, expected ${allowed.join(' or ')}: ${answer.text.slice(0, 300)}`,
+    );
     if (answer.status === 201) person.id = JSON.parse(answer.text).id;
   }
   must(a.id === undefined || a.id !== b.id, `both people got id ${a.id}`);
-  for (const [person, other] of [[a, b], [b, a]] as const) if (person.id) await expectFoundAlone(h, person, other);
+  for (const [person, other] of [
+    [a, b],
+    [b, a],
+  ] as const)
+    if (person.id) await expectFoundAlone(h, person, other);
   for (const person of people) if (person.id) await expectLifecycle(h, person);
 }

@@ -29,7 +29,13 @@ export async function startInProcess(options: InProcessOptions): Promise<FuzzHar
   const credentials: MetabaseCredentials = options.sessionLogin ? { username: double.adminEmail, password: double.adminPassword } : { apiKey: double.apiKey };
   const store = options.store(logger);
   const target = new MetabaseTarget({ url: double.url, credentials, timeoutMs: 5_000 });
-  const provisioning = createProvisioning({ store, target, logger, metrics: noMetrics, options: { groupMappings: [], protectedUsers: [], usernameTemplate: null, hardDelete: false } });
+  const provisioning = createProvisioning({
+    store,
+    target,
+    logger,
+    metrics: noMetrics,
+    options: { groupMappings: [], protectedUsers: [], usernameTemplate: null, hardDelete: false },
+  });
   const app = createApp({ provisioning, logger, basePath: BASE_PATH, tokens: parseConfiguredTokens(TOKEN, 'env'), maxBodyBytes: 1_048_576, rateLimitRps: 0 });
   return new FuzzHarness({
     request: async (path, init) => app.request(path, init),

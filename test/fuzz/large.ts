@@ -37,7 +37,11 @@ function requestFor({ shape, size }: LargeCase, id: string, userName: string): F
   const emails = () => JSON.parse(manyEmailsText(size, tag));
   switch (shape) {
     case 'patch-add-emails':
-      return { method: 'PATCH', path: `/Users/${id}`, body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":${manyEmailsText(size, tag)}}]}` };
+      return {
+        method: 'PATCH',
+        path: `/Users/${id}`,
+        body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"emails","value":${manyEmailsText(size, tag)}}]}`,
+      };
     case 'patch-replace-emails':
       return { method: 'PATCH', path: `/Users/${id}`, body: JSON.stringify(patchBody({ op: 'replace', value: { emails: emails() } })) };
     case 'put-emails':

@@ -5,5 +5,7 @@ import { startInProcess } from './in-process.ts';
 import { describeFuzzSuite, STORE_PROPERTIES } from './properties.ts';
 
 describe('fuzzed requests on the memory store', () => {
-  describeFuzzSuite('memory', STORE_PROPERTIES, (enforceTime) => startInProcess({ store: () => new MemoryStore(), sessionLogin: false, storeSecrets: [], enforceTime }));
+  describeFuzzSuite('memory', STORE_PROPERTIES, (enforceTime) =>
+    startInProcess({ store: () => new MemoryStore(), sessionLogin: false, storeSecrets: [], enforceTime }),
+  );
 });

@@ -51,10 +51,33 @@ export const STORE_PROPERTIES: Array<Property<any>> = [
   { name: 'bodies', outcome: `every POST and PUT body ${ANSWERS}`, cases: (h) => bodyRequest(h.known), check: send },
   { name: 'headers', outcome: `every set of headers ${ANSWERS}`, cases: (h) => headerRequest(h.known, TOKEN), check: send },
   gateway,
-  { name: 'slashes', outcome: 'a trailing slash on a collection or discovery path changes nothing', cases: (h) => slashRequest(h.known), check: checkSlashes, msPerCase: 40 },
-  { name: 'identity', outcome: 'people whose names differ by one odd code unit are created, found, changed, deleted and revived apart', cases: () => identityCase, check: checkIdentityCase, msPerCase: 200 },
-  { name: 'large', outcome: 'thousands of emails or attribute names in one request are answered within the time bound', cases: (_, s) => largeCase(s.maxEmails), check: checkLargeCase, msPerCase: 2_000 },
-  { name: 'paths', outcome: `every method on every path and query ${ANSWERS}; a 405 names the allowed methods`, cases: (h) => pathRequest(h.known), check: send },
+  {
+    name: 'slashes',
+    outcome: 'a trailing slash on a collection or discovery path changes nothing',
+    cases: (h) => slashRequest(h.known),
+    check: checkSlashes,
+    msPerCase: 40,
+  },
+  {
+    name: 'identity',
+    outcome: 'people whose names differ by one odd code unit are created, found, changed, deleted and revived apart',
+    cases: () => identityCase,
+    check: checkIdentityCase,
+    msPerCase: 200,
+  },
+  {
+    name: 'large',
+    outcome: 'thousands of emails or attribute names in one request are answered within the time bound',
+    cases: (_, s) => largeCase(s.maxEmails),
+    check: checkLargeCase,
+    msPerCase: 2_000,
+  },
+  {
+    name: 'paths',
+    outcome: `every method on every path and query ${ANSWERS}; a 405 names the allowed methods`,
+    cases: (h) => pathRequest(h.known),
+    check: send,
+  },
 ];
 
 /** Over HTTP to the real process: a mix of the request properties, and the BI double failing under it. */
@@ -70,7 +93,13 @@ export const PROCESS_PROPERTIES: Array<Property<any>> = [
 
 /** A real Superset is shared with other suites: only reads and changes to this run's own people. */
 export const SUPERSET_PROPERTIES: Array<Property<any>> = [
-  { name: 'reads', outcome: `every filter and set of headers ${ANSWERS}`, cases: (h) => fc.oneof(filterRequest(h.known), headerRequest(h.known, TOKEN)), check: send, msPerCase: 300 },
+  {
+    name: 'reads',
+    outcome: `every filter and set of headers ${ANSWERS}`,
+    cases: (h) => fc.oneof(filterRequest(h.known), headerRequest(h.known, TOKEN)),
+    check: send,
+    msPerCase: 300,
+  },
 ];
 
 /** The printed counterexample shortens huge values; the file keeps all of it (bytes as arrays), to replay by hand. */
@@ -86,8 +115,14 @@ async function runProperty<T>(h: FuzzHarness, settings: FuzzSettings, suite: Sui
   h.stats = new FuzzStats();
   const started = performance.now();
   try {
-    const details = await fc.check(fc.asyncProperty(property.cases(h, settings), (value) => property.check(h, value)), { numRuns, seed });
-    if (details.failed) throw new Error(`${fc.defaultReportMessage(details)}\nThe whole counterexample: ${await saveCounterexample(suite, property.name, seed, details.counterexample)}`);
+    const details = await fc.check(
+      fc.asyncProperty(property.cases(h, settings), (value) => property.check(h, value)),
+      { numRuns, seed },
+    );
+    if (details.failed)
+      throw new Error(
+        `${fc.defaultReportMessage(details)}\nThe whole counterexample: ${await saveCounterexample(suite, property.name, seed, details.counterexample)}`,
+      );
   } finally {
     totals.add(h.stats);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -102,7 +137,9 @@ export function describeFuzzSuite(suite: Suite, properties: Array<Property<any>>
   let h: FuzzHarness;
 
   beforeAll(async () => {
-    console.log(`[fuzz ${suite}] ${settings.runs} cases across all suites, seed ${settings.seed}; BI_SCIM_FUZZ_RUNS=${settings.runs} BI_SCIM_FUZZ_SEED=${settings.seed} runs the same cases`);
+    console.log(
+      `[fuzz ${suite}] ${settings.runs} cases across all suites, seed ${settings.seed}; BI_SCIM_FUZZ_RUNS=${settings.runs} BI_SCIM_FUZZ_SEED=${settings.seed} runs the same cases`,
+    );
     h = await start(settings.enforceTime);
     await createKnownResources(h);
   });
@@ -113,9 +150,13 @@ export function describeFuzzSuite(suite: Suite, properties: Array<Property<any>>
 
   for (const property of properties) {
     const { numRuns } = casesFor(settings, suite, property.name);
-    it(`${property.name}: ${property.outcome}`, async () => {
-      await runProperty(h, settings, suite, property, totals);
-    }, timeoutFor(numRuns, property.msPerCase));
+    it(
+      `${property.name}: ${property.outcome}`,
+      async () => {
+        await runProperty(h, settings, suite, property, totals);
+      },
+      timeoutFor(numRuns, property.msPerCase),
+    );
   }
 
   it('leaves every resource it touched readable, changeable and deletable', async () => {

@@ -25,7 +25,10 @@ function supersetTool(password = supersetAdmin.password): BiTool {
 /** A few requests that each need the BI tool, which refuses bi-scim's password: the failure is logged, the password not. */
 async function expectRefusedLoginLogsNoSecret(h: FuzzHarness): Promise<void> {
   try {
-    for (const request of [{ method: 'GET', path: '/Users' }, { method: 'POST', path: '/Users', body: JSON.stringify(userBody('refused@example.com')) }]) {
+    for (const request of [
+      { method: 'GET', path: '/Users' },
+      { method: 'POST', path: '/Users', body: JSON.stringify(userBody('refused@example.com')) },
+    ]) {
       const answer = await h.send(request, true);
       expect(answer.status, answer.text).toBe(502);
     }

@@ -16,7 +16,10 @@ function knownValues(known: KnownIds): string[] {
 }
 
 function idOf(known: KnownIds, kind: Resource): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...(kind === 'Users' ? known.users : known.groups)) }, { weight: 1, arbitrary: idSegment([...known.users, ...known.groups]) });
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...(kind === 'Users' ? known.users : known.groups)) },
+    { weight: 1, arbitrary: idSegment([...known.users, ...known.groups]) },
+  );
 }
 
 /** GET ?filter= in any spelling, or the same filter in a POST /.search body (per resource or at the root). */
@@ -26,14 +29,23 @@ export function filterRequest(known: KnownIds): fc.Arbitrary<FuzzRequest> {
     method: 'GET',
     path: `/${kind}?filter=${spell(f, how, at)}${extra.replace(/^\?/, '&')}`,
   }));
-  const viaSearch = fc.tuple(fc.constantFrom('/Users/.search', '/Groups/.search', '/.search'), searchBodyText(filter)).map(([path, body]) => ({ method: 'POST', path, body }));
+  const viaSearch = fc
+    .tuple(fc.constantFrom('/Users/.search', '/Groups/.search', '/.search'), searchBodyText(filter))
+    .map(([path, body]) => ({ method: 'POST', path, body }));
   return fc.oneof({ weight: 3, arbitrary: viaQuery }, { weight: 1, arbitrary: viaSearch }).map(printable);
 }
 
 /** A PATCH of a known resource (or a stranger), sometimes asking for attributes back. */
 export function patchRequest(known: KnownIds): fc.Arbitrary<FuzzRequest> {
   return resource
-    .chain((kind) => fc.tuple(fc.constant(kind), idOf(known, kind), patchBodyText(known, kind), fc.constantFrom('', '', '', '?attributes=members', '?excludedAttributes=members', '?attributes=userName,emails')))
+    .chain((kind) =>
+      fc.tuple(
+        fc.constant(kind),
+        idOf(known, kind),
+        patchBodyText(known, kind),
+        fc.constantFrom('', '', '', '?attributes=members', '?excludedAttributes=members', '?attributes=userName,emails'),
+      ),
+    )
     .map(([kind, id, body, query]) => printable({ method: 'PATCH', path: `/${kind}/${id}${query}`, body }));
 }
 
@@ -51,9 +63,21 @@ export function headerRequest(known: KnownIds, token: string): fc.Arbitrary<Fuzz
     fc.constant({ method: 'GET', path: '/Users' }),
     fc.constantFrom(...known.users).map((id) => ({ method: 'GET', path: `/Users/${id}` })),
     fc.constantFrom(...known.groups).map((id) => ({ method: 'GET', path: `/Groups/${id}?excludedAttributes=members` })),
-    fc.constant({ method: 'POST', path: '/Users', body: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"fz1@example.com","emails":[{"value":"fz1@example.com"}]}' }),
-    fc.constantFrom(...known.users).map((id) => ({ method: 'PATCH', path: `/Users/${id}`, body: '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Fuzzed"}]}' })),
-    fc.constant({ method: 'POST', path: '/.search', body: '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName sw \\"known\\""}' }),
+    fc.constant({
+      method: 'POST',
+      path: '/Users',
+      body: '{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"fz1@example.com","emails":[{"value":"fz1@example.com"}]}',
+    }),
+    fc.constantFrom(...known.users).map((id) => ({
+      method: 'PATCH',
+      path: `/Users/${id}`,
+      body: '{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Fuzzed"}]}',
+    })),
+    fc.constant({
+      method: 'POST',
+      path: '/.search',
+      body: '{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName sw \\"known\\""}',
+    }),
     fc.constant({ method: 'GET', path: '/ServiceProviderConfig' }),
   );
   return fc.tuple(line, headers(token)).map(([request, fuzzed]) => printable({ ...request, headers: fuzzed }));
@@ -68,7 +92,9 @@ export function pathRequest(known: KnownIds): fc.Arbitrary<FuzzRequest> {
   const inside = fc.oneof(
     fc.tuple(kind, fc.constantFrom('', '/', '//')).map(([k, slash]) => `/${k}${slash}`),
     fc.tuple(kind, id, fc.constantFrom('', '/', '/x', '/.search', '/..')).map(([k, i, tail]) => `/${k}/${i}${tail}`),
-    fc.tuple(fc.constantFrom('/ServiceProviderConfig', '/ResourceTypes', '/Schemas', '/ResourceTypes/', '/Schemas/'), fc.oneof(fc.constant(''), id)).map(([p, i]) => `${p}${i}`),
+    fc
+      .tuple(fc.constantFrom('/ServiceProviderConfig', '/ResourceTypes', '/Schemas', '/ResourceTypes/', '/Schemas/'), fc.oneof(fc.constant(''), id))
+      .map(([p, i]) => `${p}${i}`),
     fc.constantFrom('', '/', '/.search', '/Bulk', '/Me', '//Users', '/Users/.search/', '/%2e%2e/Users', '/Users%2F1'),
   );
   const path = fc.tuple(inside, queryString(knownValues(known))).map(([p, q]) => ({ path: `${p}${q}` }));

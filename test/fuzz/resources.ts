@@ -22,7 +22,8 @@ export async function createKnownResources(h: FuzzHarness): Promise<void> {
 
 /** Each step's request and the statuses that show the resource is still usable. */
 function lifecycle(kind: 'Users' | 'Groups', id: string): Array<{ method: string; body?: unknown; expect: number[] }> {
-  const change = kind === 'Users' ? { op: 'replace', path: 'title', value: `after the run ${id}` } : { op: 'replace', path: 'displayName', value: `After the run ${id}` };
+  const change =
+    kind === 'Users' ? { op: 'replace', path: 'title', value: `after the run ${id}` } : { op: 'replace', path: 'displayName', value: `After the run ${id}` };
   return [
     { method: 'PATCH', body: patchBody(change), expect: [200, 204] },
     { method: 'GET', expect: [200] },

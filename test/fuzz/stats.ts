@@ -20,7 +20,9 @@ export class FuzzStats {
     this.byClass[statusClass] = (this.byClass[statusClass] ?? 0) + 1;
     if (this.slowest.length < KEEP_SLOWEST || answer.ms > this.slowest[this.slowest.length - 1].ms) {
       // Described only when kept: describing every request would cost more than sending it.
-      this.slowest = [...this.slowest, { ms: answer.ms, status: answer.status, request: describeRequest(request) }].sort((a, b) => b.ms - a.ms).slice(0, KEEP_SLOWEST);
+      this.slowest = [...this.slowest, { ms: answer.ms, status: answer.status, request: describeRequest(request) }]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, KEEP_SLOWEST);
     }
   }
 
@@ -33,7 +35,10 @@ export class FuzzStats {
 
   /** One line per figure, for the run's output. */
   summary(title: string): string {
-    const classes = Object.entries(this.byClass).sort().map(([k, v]) => `${k} ${v}`).join(', ');
+    const classes = Object.entries(this.byClass)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
     const slow = this.slowest.map((s) => `  ${s.ms.toFixed(1)} ms → ${s.status}: ${s.request.slice(0, 400)}`).join('\n');
     return `${title}: ${this.requests} requests (${classes}); slowest:\n${slow}`;
   }

@@ -3,8 +3,25 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
-  ci, decoded, deployment, envOf, findHelm, findManifest, HELM_INSTALL_HINT, kinds, must, plainEnv, podSpec, render as renderWith,
-  renderChart, renderNotes, secretRef, server, type EnvVar, type Manifest, type RenderOptions,
+  ci,
+  decoded,
+  deployment,
+  envOf,
+  findHelm,
+  findManifest,
+  HELM_INSTALL_HINT,
+  kinds,
+  must,
+  plainEnv,
+  podSpec,
+  render as renderWith,
+  renderChart,
+  renderNotes,
+  secretRef,
+  server,
+  type EnvVar,
+  type Manifest,
+  type RenderOptions,
 } from '../support/helm.ts';
 
 const helm = findHelm();
@@ -12,15 +29,38 @@ if (!helm && !process.env.CI) console.warn(`helm chart tests skipped: ${HELM_INS
 
 /** The app's runtime contract, spelled exactly. */
 const CONTRACT_ENV = [
-  'BI_SCIM_TARGET', 'BI_SCIM_TARGET_URL', 'BI_SCIM_TARGET_API_KEY', 'BI_SCIM_TARGET_USERNAME', 'BI_SCIM_TARGET_PASSWORD',
-  'BI_SCIM_TOKENS', 'BI_SCIM_REDIS_URL', 'BI_SCIM_REDIS_PASSWORD', 'BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_HOST',
-  'BI_SCIM_PORT', 'BI_SCIM_METRICS_PORT', 'BI_SCIM_BASE_PATH', 'BI_SCIM_LOG_LEVEL', 'BI_SCIM_CONFIG', 'BI_SCIM_MAX_BODY_BYTES',
-  'BI_SCIM_RATE_LIMIT_RPS', 'BI_SCIM_SHUTDOWN_GRACE_SECONDS', 'BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS', 'BI_SCIM_TRUST_PROXY',
-  'BI_SCIM_PUBLIC_URL', 'BI_SCIM_ADMIN_PORT', 'BI_SCIM_ADMIN_TOKENS',
+  'BI_SCIM_TARGET',
+  'BI_SCIM_TARGET_URL',
+  'BI_SCIM_TARGET_API_KEY',
+  'BI_SCIM_TARGET_USERNAME',
+  'BI_SCIM_TARGET_PASSWORD',
+  'BI_SCIM_TOKENS',
+  'BI_SCIM_REDIS_URL',
+  'BI_SCIM_REDIS_PASSWORD',
+  'BI_SCIM_REDIS_SENTINEL_PASSWORD',
+  'BI_SCIM_HOST',
+  'BI_SCIM_PORT',
+  'BI_SCIM_METRICS_PORT',
+  'BI_SCIM_BASE_PATH',
+  'BI_SCIM_LOG_LEVEL',
+  'BI_SCIM_CONFIG',
+  'BI_SCIM_MAX_BODY_BYTES',
+  'BI_SCIM_RATE_LIMIT_RPS',
+  'BI_SCIM_SHUTDOWN_GRACE_SECONDS',
+  'BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS',
+  'BI_SCIM_TRUST_PROXY',
+  'BI_SCIM_PUBLIC_URL',
+  'BI_SCIM_ADMIN_PORT',
+  'BI_SCIM_ADMIN_TOKENS',
 ];
 const SECRET_ENV = [
-  'BI_SCIM_TARGET_API_KEY', 'BI_SCIM_TARGET_USERNAME', 'BI_SCIM_TARGET_PASSWORD', 'BI_SCIM_TOKENS', 'BI_SCIM_REDIS_PASSWORD',
-  'BI_SCIM_REDIS_SENTINEL_PASSWORD', 'BI_SCIM_ADMIN_TOKENS',
+  'BI_SCIM_TARGET_API_KEY',
+  'BI_SCIM_TARGET_USERNAME',
+  'BI_SCIM_TARGET_PASSWORD',
+  'BI_SCIM_TOKENS',
+  'BI_SCIM_REDIS_PASSWORD',
+  'BI_SCIM_REDIS_SENTINEL_PASSWORD',
+  'BI_SCIM_ADMIN_TOKENS',
 ];
 const defaults = { valuesFiles: ['ci/default-values.yaml'] };
 const render = (options: RenderOptions): Manifest[] => renderWith(helm!, options);
@@ -34,14 +74,32 @@ describe('helm binary', () => {
 describe.skipIf(!helm)('helm/bi-scim environment', () => {
   it('passes every plain setting under its BI_SCIM_* name, whole numbers without exponents', () => {
     const config = {
-      host: '::', port: 8081, metricsPort: 9100, basePath: '/idp/scim', logLevel: 'debug', maxBodyBytes: 2097152, rateLimitRps: 2.5,
-      shutdownGraceSeconds: 15, shutdownTimeoutSeconds: 45, trustProxy: true, publicUrl: 'https://scim.example.com',
+      host: '::',
+      port: 8081,
+      metricsPort: 9100,
+      basePath: '/idp/scim',
+      logLevel: 'debug',
+      maxBodyBytes: 2097152,
+      rateLimitRps: 2.5,
+      shutdownGraceSeconds: 15,
+      shutdownTimeoutSeconds: 45,
+      trustProxy: true,
+      publicUrl: 'https://scim.example.com',
     };
     expect(plainEnv(render({ ...defaults, values: { config } }))).toEqual({
-      BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: 'http://metabase.metabase.svc:3000', BI_SCIM_HOST: '::',
-      BI_SCIM_PORT: '8081', BI_SCIM_METRICS_PORT: '9100', BI_SCIM_BASE_PATH: '/idp/scim', BI_SCIM_LOG_LEVEL: 'debug',
-      BI_SCIM_MAX_BODY_BYTES: '2097152', BI_SCIM_RATE_LIMIT_RPS: '2.5', BI_SCIM_CONFIG: '/etc/bi-scim/config.yaml',
-      BI_SCIM_SHUTDOWN_GRACE_SECONDS: '15', BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: '45', BI_SCIM_TRUST_PROXY: 'true',
+      BI_SCIM_TARGET: 'metabase',
+      BI_SCIM_TARGET_URL: 'http://metabase.metabase.svc:3000',
+      BI_SCIM_HOST: '::',
+      BI_SCIM_PORT: '8081',
+      BI_SCIM_METRICS_PORT: '9100',
+      BI_SCIM_BASE_PATH: '/idp/scim',
+      BI_SCIM_LOG_LEVEL: 'debug',
+      BI_SCIM_MAX_BODY_BYTES: '2097152',
+      BI_SCIM_RATE_LIMIT_RPS: '2.5',
+      BI_SCIM_CONFIG: '/etc/bi-scim/config.yaml',
+      BI_SCIM_SHUTDOWN_GRACE_SECONDS: '15',
+      BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: '45',
+      BI_SCIM_TRUST_PROXY: 'true',
       BI_SCIM_PUBLIC_URL: 'https://scim.example.com',
     });
   });
@@ -73,7 +131,9 @@ describe.skipIf(!helm)('helm/bi-scim environment', () => {
 describe.skipIf(!helm)('helm/bi-scim secrets', () => {
   it('keeps inline development credentials out of the pods and reads them from the chart Secret', () => {
     const secrets = { apiKey: 'mb_inline_key_1', tokens: ['token-one', 'token-two'], url: 'redis://:hunter2@redis.example:6379' };
-    const ms = render({ values: { target: { url: 'http://mb:3000', apiKey: secrets.apiKey }, tokens: { values: secrets.tokens }, externalRedis: { url: secrets.url } } });
+    const ms = render({
+      values: { target: { url: 'http://mb:3000', apiKey: secrets.apiKey }, tokens: { values: secrets.tokens }, externalRedis: { url: secrets.url } },
+    });
     const pods = JSON.stringify([deployment(ms), findManifest(ms, 'Pod')]);
     for (const value of [secrets.apiKey, ...secrets.tokens, 'hunter2']) expect(pods).not.toContain(value);
     const secret = must(findManifest(ms, 'Secret'), 'Secret');
@@ -111,7 +171,11 @@ describe.skipIf(!helm)('helm/bi-scim pod', () => {
   it('probes /healthz for liveness and startup and /readyz for readiness, on the SCIM port', () => {
     const container = server(render(defaults));
     const paths = Object.fromEntries(['livenessProbe', 'startupProbe', 'readinessProbe'].map((p) => [p, container[p]?.httpGet]));
-    expect(paths).toEqual({ livenessProbe: { path: '/healthz', port: 'http' }, startupProbe: { path: '/healthz', port: 'http' }, readinessProbe: { path: '/readyz', port: 'http' } });
+    expect(paths).toEqual({
+      livenessProbe: { path: '/healthz', port: 'http' },
+      startupProbe: { path: '/healthz', port: 'http' },
+      readinessProbe: { path: '/readyz', port: 'http' },
+    });
     expect(container.ports.find((p: { name: string }) => p.name === 'http').containerPort).toBe(8080);
   });
 
@@ -140,7 +204,9 @@ describe.skipIf(!helm)('helm/bi-scim pod', () => {
     expect(podSpec(render({ ...defaults, values: { terminationGracePeriodSeconds: 90 } })).terminationGracePeriodSeconds).toBe(90);
     const short = renderChart(helm!, { ...defaults, values: { terminationGracePeriodSeconds: 30 } });
     expect(short.status).not.toBe(0);
-    expect(short.stderr).toContain('terminationGracePeriodSeconds=30 is shorter than preStopSleepSeconds (0) + config.shutdownGraceSeconds (10) + config.shutdownTimeoutSeconds (20) + 5 s: raise it to at least 35');
+    expect(short.stderr).toContain(
+      'terminationGracePeriodSeconds=30 is shorter than preStopSleepSeconds (0) + config.shutdownGraceSeconds (10) + config.shutdownTimeoutSeconds (20) + 5 s: raise it to at least 35',
+    );
   });
 
   it('serves /metrics on its own port in the pod and the Service', () => {
@@ -152,7 +218,9 @@ describe.skipIf(!helm)('helm/bi-scim pod', () => {
   });
 
   it('rolls pods when the config file or a development secret changes, and only then', () => {
-    const annotations = (values: Record<string, unknown>) => deployment(render({ values: { target: { url: 'http://mb:3000', apiKey: 'k' }, tokens: { values: ['a'] }, ...values } })).spec.template.metadata.annotations;
+    const annotations = (values: Record<string, unknown>) =>
+      deployment(render({ values: { target: { url: 'http://mb:3000', apiKey: 'k' }, tokens: { values: ['a'] }, ...values } })).spec.template.metadata
+        .annotations;
     const base = annotations({});
     const otherFile = annotations({ config: { file: { protectedUsers: ['root@example.com'] } } });
     const otherToken = annotations({ tokens: { values: ['b'] } });

@@ -14,17 +14,27 @@ const TOKEN = 'dashboard-metrics-token';
 /** Suffixes prom-client writes under a histogram's (or summary's) one `# TYPE` line. */
 const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'];
 
-interface Query { where: string; expr: string }
+interface Query {
+  where: string;
+  expr: string;
+}
 
 /** Every PromQL expression of the rendered dashboard (panels and variables) and alert rules, with where it is. */
 function chartQueries(manifests: Manifest[]): Query[] {
-  const configMap = must(manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1'), 'dashboard ConfigMap');
+  const configMap = must(
+    manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1'),
+    'dashboard ConfigMap',
+  );
   const dashboard = JSON.parse(Object.values(configMap.data!)[0]!);
   const panels = dashboard.panels.flatMap((p: { title: string; targets?: { expr: string }[] }) =>
-    (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr })));
-  const variables = dashboard.templating.list.filter((v: { type: string }) => v.type === 'query').map((v: { name: string; query: string }) => ({ where: `variable $${v.name}`, expr: v.query }));
+    (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr })),
+  );
+  const variables = dashboard.templating.list
+    .filter((v: { type: string }) => v.type === 'query')
+    .map((v: { name: string; query: string }) => ({ where: `variable $${v.name}`, expr: v.query }));
   const rules = must(findManifest(manifests, 'PrometheusRule'), 'PrometheusRule').spec.groups.flatMap((g: { rules: { alert: string; expr: string }[] }) =>
-    g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })));
+    g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+  );
   return [...panels, ...variables, ...rules];
 }
 
@@ -53,8 +63,13 @@ async function startOnFreePorts(double: MetabaseDouble, attempts = 3): Promise<S
   let metricsPort = await freePort();
   while (metricsPort === port) metricsPort = await freePort();
   const config = loadConfig({
-    BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey, BI_SCIM_TOKENS: TOKEN,
-    BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort),
+    BI_SCIM_TARGET: 'metabase',
+    BI_SCIM_TARGET_URL: double.url,
+    BI_SCIM_TARGET_API_KEY: double.apiKey,
+    BI_SCIM_TOKENS: TOKEN,
+    BI_SCIM_HOST: '127.0.0.1',
+    BI_SCIM_PORT: String(port),
+    BI_SCIM_METRICS_PORT: String(metricsPort),
   });
   try {
     return await startSidecar(config, createLogger('silent'));
@@ -68,9 +83,15 @@ describe('metric names in PromQL', () => {
   it('are the bi_scim_ names, with histogram series suffixes kept for the lookup', () => {
     const expr = 'histogram_quantile(0.95, sum by (le) (rate(bi_scim_lock_wait_seconds_bucket{job="$job"}[5m]))) / time() - max(bi_scim_guard_budget)';
     expect(metricNames(expr)).toEqual(['bi_scim_lock_wait_seconds_bucket', 'bi_scim_guard_budget']);
-    const types = new Map([['bi_scim_lock_wait_seconds', 'histogram'], ['bi_scim_store_errors_total', 'counter']]);
-    expect(['bi_scim_lock_wait_seconds_bucket', 'bi_scim_store_errors_total', 'bi_scim_store_errors_total_count', 'bi_scim_guard_budget'].map((n) => isExported(n, types)))
-      .toEqual([true, true, false, false]);
+    const types = new Map([
+      ['bi_scim_lock_wait_seconds', 'histogram'],
+      ['bi_scim_store_errors_total', 'counter'],
+    ]);
+    expect(
+      ['bi_scim_lock_wait_seconds_bucket', 'bi_scim_store_errors_total', 'bi_scim_store_errors_total_count', 'bi_scim_guard_budget'].map((n) =>
+        isExported(n, types),
+      ),
+    ).toEqual([true, true, false, false]);
   });
 });
 
@@ -84,7 +105,12 @@ describe.skipIf(!helm)('helm/bi-scim dashboard and alerts against a live /metric
     sidecar = await startOnFreePorts(double);
     // One write and one read, so request, BI call and provisioning series carry samples too.
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/scim+json' };
-    const user = { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'grafana.check@example.com', name: { givenName: 'Grafana', familyName: 'Check' }, emails: [{ value: 'grafana.check@example.com', primary: true }] };
+    const user = {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+      userName: 'grafana.check@example.com',
+      name: { givenName: 'Grafana', familyName: 'Check' },
+      emails: [{ value: 'grafana.check@example.com', primary: true }],
+    };
     expect((await fetch(`${sidecar.url}/Users`, { method: 'POST', headers, body: JSON.stringify(user) })).status).toBe(201);
     expect((await fetch(`${sidecar.url}/Users?count=1`, { headers })).status).toBe(200);
     exposition = await (await fetch(sidecar.metricsUrl)).text();
@@ -96,13 +122,22 @@ describe.skipIf(!helm)('helm/bi-scim dashboard and alerts against a live /metric
   });
 
   it('names in every panel, variable and alert only metrics the running sidecar exports', () => {
-    const manifests = render(helm!, { valuesFiles: ['ci/default-values.yaml'], values: { grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true } } });
+    const manifests = render(helm!, {
+      valuesFiles: ['ci/default-values.yaml'],
+      values: { grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true } },
+    });
     const queries = chartQueries(manifests);
     for (const q of queries) expect(metricNames(q.expr), `${q.where} names no bi_scim_ metric`).not.toEqual([]);
     const types = exportedTypes(exposition);
     expect(types.get('bi_scim_http_request_duration_seconds')).toBe('histogram');
     const missing = [...new Set(queries.flatMap((q) => metricNames(q.expr)).filter((name) => !isExported(name, types)))].sort();
-    const usedBy = missing.map((name) => `${name} (${queries.filter((q) => metricNames(q.expr).includes(name)).map((q) => q.where).join('; ')})`);
+    const usedBy = missing.map(
+      (name) =>
+        `${name} (${queries
+          .filter((q) => metricNames(q.expr).includes(name))
+          .map((q) => q.where)
+          .join('; ')})`,
+    );
     expect(usedBy, 'metrics the chart queries that /metrics does not export').toEqual([]);
   });
 });

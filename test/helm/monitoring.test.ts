@@ -8,9 +8,19 @@ if (!helm && !process.env.CI) console.warn(`helm chart tests skipped: ${HELM_INS
 const defaults = { valuesFiles: ['ci/default-values.yaml'] };
 const render = (options: RenderOptions): Manifest[] => renderWith(helm!, options);
 
-interface Rule { alert?: string; record?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
 const rulesOf = (ms: Manifest[]): Rule[] => must(findManifest(ms, 'PrometheusRule'), 'PrometheusRule').spec.groups.flatMap((g: { rules: Rule[] }) => g.rules);
-const dashboardOf = (ms: Manifest[]) => must(ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard')), 'dashboard ConfigMap');
+const dashboardOf = (ms: Manifest[]) =>
+  must(
+    ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard')),
+    'dashboard ConfigMap',
+  );
 
 describe.skipIf(!helm)('helm/bi-scim PrometheusRule', () => {
   it('is off by default, like the dashboard', () => {
@@ -29,7 +39,9 @@ describe.skipIf(!helm)('helm/bi-scim PrometheusRule', () => {
 
   it('points every alert at its README section, and links it when a runbook base URL is given', () => {
     const sections = (values: Record<string, unknown>) =>
-      rulesOf(render({ ...defaults, values: { prometheusRule: { enabled: true, ...values } } })).filter((r) => r.alert).map((r) => [r.annotations?.runbook, r.annotations?.runbook_url]);
+      rulesOf(render({ ...defaults, values: { prometheusRule: { enabled: true, ...values } } }))
+        .filter((r) => r.alert)
+        .map((r) => [r.annotations?.runbook, r.annotations?.runbook_url]);
     for (const [runbook, url] of sections({})) {
       expect(runbook).toMatch(/^bi-scim README, section "(Operations|When provisioning fails)"$/);
       expect(url).toBeUndefined();
@@ -39,7 +51,12 @@ describe.skipIf(!helm)('helm/bi-scim PrometheusRule', () => {
   });
 
   it('takes its thresholds and selector from values and appends extra rules after its own', () => {
-    const ms = render({ ...defaults, values: { prometheusRule: { enabled: true, selector: 'service="scim"', tokenExpiryDays: 2.5, scim5xxRatio: 0.2, rules: [{ alert: 'Mine', expr: 'vector(1)' }] } } });
+    const ms = render({
+      ...defaults,
+      values: {
+        prometheusRule: { enabled: true, selector: 'service="scim"', tokenExpiryDays: 2.5, scim5xxRatio: 0.2, rules: [{ alert: 'Mine', expr: 'vector(1)' }] },
+      },
+    });
     const byName = new Map(rulesOf(ms).map((r) => [r.alert ?? r.record, r]));
     expect(byName.get('BiScimTokenExpiringSoon')?.expr).toBe('min by (namespace, job, token) (bi_scim_token_expires_in_seconds{service="scim"}) < 216000');
     expect(byName.get('BiScimScimErrors')?.expr).toMatch(/> 0\.2$/);
@@ -67,10 +84,11 @@ describe.skipIf(!helm)('helm/bi-scim Grafana dashboard', () => {
     expect(dashboard.templating.list.map((v: { name: string }) => v.name)).toEqual(['datasource', 'namespace', 'job']);
     const cells = new Set<string>();
     for (const { gridPos: g } of dashboard.panels) {
-      for (let x = g.x; x < g.x + g.w; x++) for (let y = g.y; y < g.y + g.h; y++) {
-        expect(cells.has(`${x},${y}`), `panels overlap at ${x},${y}`).toBe(false);
-        cells.add(`${x},${y}`);
-      }
+      for (let x = g.x; x < g.x + g.w; x++)
+        for (let y = g.y; y < g.y + g.h; y++) {
+          expect(cells.has(`${x},${y}`), `panels overlap at ${x},${y}`).toBe(false);
+          cells.add(`${x},${y}`);
+        }
     }
     const targets = dashboard.panels.flatMap((p: { targets?: unknown[] }) => p.targets ?? []);
     expect(targets.length).toBeGreaterThan(20);
@@ -84,11 +102,21 @@ describe.skipIf(!helm)('helm/bi-scim Grafana dashboard', () => {
     const dashboard = JSON.parse(dashboardOf(render(ci('dashboard'))).data!['bi-scim.json']!);
     const exprs = dashboard.panels.flatMap((p: { targets?: { expr: string }[] }) => (p.targets ?? []).map((t) => t.expr)).join('\n');
     for (const metric of [
-      'bi_scim_http_request_duration_seconds_count', 'bi_scim_http_request_duration_seconds_bucket', 'bi_scim_bi_call_duration_seconds_count',
-      'bi_scim_provisioning_events_total', 'bi_scim_guard_tripped', 'bi_scim_verify_failures_total', 'bi_scim_alerts_total', 'bi_scim_drift_findings',
-      'bi_scim_token_age_seconds', 'bi_scim_process_resident_memory_bytes', 'bi_scim_process_cpu_seconds_total', 'bi_scim_store_errors_total',
+      'bi_scim_http_request_duration_seconds_count',
+      'bi_scim_http_request_duration_seconds_bucket',
+      'bi_scim_bi_call_duration_seconds_count',
+      'bi_scim_provisioning_events_total',
+      'bi_scim_guard_tripped',
+      'bi_scim_verify_failures_total',
+      'bi_scim_alerts_total',
+      'bi_scim_drift_findings',
+      'bi_scim_token_age_seconds',
+      'bi_scim_process_resident_memory_bytes',
+      'bi_scim_process_cpu_seconds_total',
+      'bi_scim_store_errors_total',
       'bi_scim_lock_wait_seconds_bucket',
-    ]) expect(exprs, metric).toContain(metric);
+    ])
+      expect(exprs, metric).toContain(metric);
     expect(exprs).toMatch(/histogram_quantile\(0\.99, sum by \(le\) \(rate\(bi_scim_http_request_duration_seconds_bucket/);
   });
 });

@@ -1,8 +1,22 @@
 // The chart's operations features on rendered manifests: the console port, Redis Sentinel and Cluster, alerts, dashboard.
 import { describe, expect, it } from 'vitest';
 import {
-  ci, decoded, deployment, envOf, findHelm, findManifest, HELM_INSTALL_HINT, must, plainEnv, render as renderWith, renderChart, renderNotes,
-  secretRef, server, type Manifest, type RenderOptions,
+  ci,
+  decoded,
+  deployment,
+  envOf,
+  findHelm,
+  findManifest,
+  HELM_INSTALL_HINT,
+  must,
+  plainEnv,
+  render as renderWith,
+  renderChart,
+  renderNotes,
+  secretRef,
+  server,
+  type Manifest,
+  type RenderOptions,
 } from '../support/helm.ts';
 
 const helm = findHelm();
@@ -36,7 +50,10 @@ describe.skipIf(!helm)('helm/bi-scim console', () => {
   });
 
   it('keeps development admin tokens in the chart Secret, apart from the IdP tokens', () => {
-    const ms = render({ ...defaults, values: { tokens: { existingSecret: '', values: ['idp-token'] }, console: { enabled: true, tokens: ['alice:console-secret'] } } });
+    const ms = render({
+      ...defaults,
+      values: { tokens: { existingSecret: '', values: ['idp-token'] }, console: { enabled: true, tokens: ['alice:console-secret'] } },
+    });
     const secret = must(findManifest(ms, 'Secret'), 'Secret');
     expect(decoded(secret)).toEqual({ tokens: 'idp-token', 'admin-tokens': 'alice:console-secret' });
     expect(JSON.stringify(deployment(ms))).not.toContain('console-secret');
@@ -48,22 +65,28 @@ describe.skipIf(!helm)('helm/bi-scim console', () => {
     const both = render(ci('console'));
     const consoleIngress = must(ingressNamed(both, '-console'), 'console Ingress');
     expect(consoleIngress.spec.ingressClassName).toBe('nginx-internal');
-    expect(consoleIngress.spec.rules).toEqual([{ host: 'scim-console.internal.example.com', http: { paths: [
-      { path: '/', pathType: 'Prefix', backend: { service: { name: deployment(both).metadata.name, port: { number: 8082 } } } },
-    ] } }]);
+    expect(consoleIngress.spec.rules).toEqual([
+      {
+        host: 'scim-console.internal.example.com',
+        http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: deployment(both).metadata.name, port: { number: 8082 } } } }] },
+      },
+    ]);
     expect(consoleIngress.metadata.annotations).toEqual({ 'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8' });
     expect(ingressPorts(both).sort()).toEqual([8080, 8082]);
   });
 
   it('admits the admin port from adminFrom, or from the release namespace only when that is empty', () => {
-    const adminFrom = (ms: Manifest[]) => must(findManifest(ms, 'NetworkPolicy'), 'NetworkPolicy').spec.ingress.find((r: any) => r.ports[0].port === 'admin')?.from;
+    const adminFrom = (ms: Manifest[]) =>
+      must(findManifest(ms, 'NetworkPolicy'), 'NetworkPolicy').spec.ingress.find((r: any) => r.ports[0].port === 'admin')?.from;
     expect(adminFrom(render(ci('console')))).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx-internal' } } }]);
     expect(adminFrom(render({ ...ci('console'), values: { networkPolicy: { adminFrom: [] } } }))).toEqual([{ podSelector: {} }]);
     expect(adminFrom(render(ci('networkpolicy')))).toBeUndefined();
   });
 
   it('refuses to run without admin tokens, and a console Ingress without the console', () => {
-    expect(refused({ console: { enabled: true } })).toContain('BI_SCIM_ADMIN_TOKENS has no source: set console.existingSecret (production) or console.tokens (development only)');
+    expect(refused({ console: { enabled: true } })).toContain(
+      'BI_SCIM_ADMIN_TOKENS has no source: set console.existingSecret (production) or console.tokens (development only)',
+    );
     expect(refused({ console: { ingress: { enabled: true } } })).toContain('console.ingress.enabled needs console.enabled=true');
   });
 });
@@ -80,7 +103,9 @@ describe.skipIf(!helm)('helm/bi-scim Redis Sentinel and Cluster', () => {
 
   it('writes the Cluster URL from the seed nodes and counts it as Redis for autoscaling', () => {
     const ms = render(ci('cluster'));
-    expect(plainEnv(ms).BI_SCIM_REDIS_URL).toBe('redis+cluster://redis-cluster-0.redis-cluster.redis.svc:6379,redis-cluster-1.redis-cluster.redis.svc:6379,redis-cluster-2.redis-cluster.redis.svc:6379');
+    expect(plainEnv(ms).BI_SCIM_REDIS_URL).toBe(
+      'redis+cluster://redis-cluster-0.redis-cluster.redis.svc:6379,redis-cluster-1.redis-cluster.redis.svc:6379,redis-cluster-2.redis-cluster.redis.svc:6379',
+    );
     expect(secretRef(ms, 'BI_SCIM_REDIS_PASSWORD')).toEqual({ name: 'redis-cluster', key: 'redis-password' });
     expect(envOf(server(ms)).has('BI_SCIM_REDIS_SENTINEL_PASSWORD')).toBe(false);
     expect(findManifest(ms, 'HorizontalPodAutoscaler')).toBeDefined();
@@ -102,18 +127,32 @@ describe.skipIf(!helm)('helm/bi-scim Redis Sentinel and Cluster', () => {
   });
 
   it.each([
-    ['url and sentinel', { url: 'redis://r:6379', sentinel: { hosts: ['s:26379'], masterName: 'm' } }, 'externalRedis takes exactly one of url, existingSecret, sentinel, cluster; set: url, sentinel'],
+    [
+      'url and sentinel',
+      { url: 'redis://r:6379', sentinel: { hosts: ['s:26379'], masterName: 'm' } },
+      'externalRedis takes exactly one of url, existingSecret, sentinel, cluster; set: url, sentinel',
+    ],
     ['existingSecret and cluster', { existingSecret: 'r', cluster: { nodes: ['n:6379'] } }, 'set: existingSecret, cluster'],
-    ['sentinel hosts without masterName', { sentinel: { hosts: ['s:26379'] } }, 'externalRedis.sentinel needs both hosts (host:port of each sentinel) and masterName'],
+    [
+      'sentinel hosts without masterName',
+      { sentinel: { hosts: ['s:26379'] } },
+      'externalRedis.sentinel needs both hosts (host:port of each sentinel) and masterName',
+    ],
     ['masterName without hosts', { sentinel: { masterName: 'm' } }, 'externalRedis.sentinel needs both hosts'],
-    ['a sentinel password on a cluster', { cluster: { nodes: ['n:6379'] }, sentinelPasswordSecret: { name: 's' } }, 'sentinelPasswordSecret applies to externalRedis.sentinel only'],
+    [
+      'a sentinel password on a cluster',
+      { cluster: { nodes: ['n:6379'] }, sentinelPasswordSecret: { name: 's' } },
+      'sentinelPasswordSecret applies to externalRedis.sentinel only',
+    ],
     ['a password Secret with no external form', { passwordSecret: { name: 'p' } }, 'externalRedis.passwordSecret is set but no externalRedis form is'],
   ])('refuses %s, saying what to set', (_label, externalRedis, message) => {
     expect(refused({ externalRedis })).toContain(message);
   });
 
   it('refuses bundled Redis next to an external form, and more than one replica with neither', () => {
-    expect(refused({ redis: { enabled: true }, externalRedis: { cluster: { nodes: ['n:6379'] } } })).toContain('Choose one Redis: redis.enabled (bundled) or externalRedis (set: cluster), not both');
+    expect(refused({ redis: { enabled: true }, externalRedis: { cluster: { nodes: ['n:6379'] } } })).toContain(
+      'Choose one Redis: redis.enabled (bundled) or externalRedis (set: cluster), not both',
+    );
     expect(refused({ replicaCount: 2, externalRedis: { sentinel: { hosts: [] } } })).toMatch(/must run as a single replica/);
   });
 

@@ -1,7 +1,17 @@
 // Authentication, limits and the SCIM error contract (RFC 7644 §3.12, design §2.8) through app.request().
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, createGroup, createUser, expectScimError, filterQuery, groupBody, patchBody, userBody, type TestApp } from '../support/build-test-app.ts';
+import {
+  buildTestApp,
+  createGroup,
+  createUser,
+  expectScimError,
+  filterQuery,
+  groupBody,
+  patchBody,
+  userBody,
+  type TestApp,
+} from '../support/build-test-app.ts';
 
 let t: TestApp;
 

@@ -1,8 +1,18 @@
 // The BI tool failing (design §2.8): gateway statuses in SCIM form, and a clean retry once the fault clears.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildTestApp, createGroup, createUser, doubleSnapshot, expectScimError, filterQuery, groupBody, memberIdsInDouble, patchBody, userBody,
-  type ScimAnswer, type TestApp,
+  buildTestApp,
+  createGroup,
+  createUser,
+  doubleSnapshot,
+  expectScimError,
+  filterQuery,
+  groupBody,
+  memberIdsInDouble,
+  patchBody,
+  userBody,
+  type ScimAnswer,
+  type TestApp,
 } from '../support/build-test-app.ts';
 
 let t: TestApp;

@@ -1,7 +1,18 @@
 // A retried request converges to what a fault-free run gives: interrupted reactivations finish, DELETEd people leave
 // every group and stay DELETEd without the store, and protection follows the BI id, not a mutable email.
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildTestApp, createGroup, createUser, expectScimError, groupBody, memberIdsInDouble, patchBody, userBody, type TestApp, type TestAppOptions } from '../support/build-test-app.ts';
+import {
+  buildTestApp,
+  createGroup,
+  createUser,
+  expectScimError,
+  groupBody,
+  memberIdsInDouble,
+  patchBody,
+  userBody,
+  type TestApp,
+  type TestAppOptions,
+} from '../support/build-test-app.ts';
 
 let t: TestApp;
 
@@ -18,11 +29,15 @@ const activate = (id: string, active: boolean) => t.request('PATCH', `/Users/${i
 const row = (email: string) => t.double.state.userByEmail(email);
 
 describe('a reactivation whose answer was lost', () => {
-  it('writes the edits made while deactivated on the IdP\'s retry', async () => {
+  it("writes the edits made while deactivated on the IdP's retry", async () => {
     await start();
     const id = await createUser(t, 'lee@example.com');
     expect((await activate(id, false)).status).toBe(200);
-    const edited = userBody('lee@example.com', { active: false, name: { givenName: 'Lee', familyName: 'Lee-Park' }, emails: [{ value: 'lee.park@example.com', primary: true }] });
+    const edited = userBody('lee@example.com', {
+      active: false,
+      name: { givenName: 'Lee', familyName: 'Lee-Park' },
+      emails: [{ value: 'lee.park@example.com', primary: true }],
+    });
     expect((await t.request('PUT', `/Users/${id}`, edited)).status).toBe(200);
 
     t.double.loseNextAnswer({ method: 'PUT', pathPrefix: `/api/user/${id}/reactivate` });
@@ -110,16 +125,20 @@ describe('DELETEd people', () => {
 });
 
 describe('protection keyed on the BI id', () => {
-  it('refuses to re-point a protected person\'s email, so protection cannot be lifted by changing it first', async () => {
+  it("refuses to re-point a protected person's email, so protection cannot be lifted by changing it first", async () => {
     await start({ protectedUsers: ['admin@example.com'] });
     const id = String(row('admin@example.com')!.id);
-    const moved = await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', path: 'emails', value: [{ value: 'attacker@evil.test', primary: true }] }));
+    const moved = await t.request(
+      'PATCH',
+      `/Users/${id}`,
+      patchBody({ op: 'replace', path: 'emails', value: [{ value: 'attacker@evil.test', primary: true }] }),
+    );
     expectScimError(moved, 403);
     expect(row('admin@example.com')).toBeDefined();
     expectScimError(await activate(id, false), 403);
   });
 
-  it('never changes an administrator\'s login email unless allowAdminEmailChange is set', async () => {
+  it("never changes an administrator's login email unless allowAdminEmailChange is set", async () => {
     await start({ groupMappings: [{ idpGroup: 'bi-admins', target: 'Administrators' }] });
     const id = await createUser(t, 'owner@example.com');
     expect((await t.request('POST', '/Groups', groupBody('bi-admins', [id]))).status).toBe(201);
@@ -127,13 +146,17 @@ describe('protection keyed on the BI id', () => {
     expect(row('owner@example.com')?.is_active).toBe(true);
     // A person SCIM did not create is still linked and updated (Okta's import-then-match), names included.
     const installer = String(row('admin@example.com')!.id);
-    expect((await t.request('PUT', `/Users/${installer}`, userBody('admin@example.com', { name: { givenName: 'Ada', familyName: 'Admin' } }))).status).toBe(200);
+    expect((await t.request('PUT', `/Users/${installer}`, userBody('admin@example.com', { name: { givenName: 'Ada', familyName: 'Admin' } }))).status).toBe(
+      200,
+    );
   });
 
-  it('lets SCIM change an administrator\'s email when allowAdminEmailChange is set', async () => {
+  it("lets SCIM change an administrator's email when allowAdminEmailChange is set", async () => {
     await start({ allowAdminEmailChange: true });
     const installer = String(row('admin@example.com')!.id);
-    expect((await t.request('PUT', `/Users/${installer}`, userBody('admin@example.com', { emails: [{ value: 'new.admin@example.com', primary: true }] }))).status).toBe(200);
+    expect(
+      (await t.request('PUT', `/Users/${installer}`, userBody('admin@example.com', { emails: [{ value: 'new.admin@example.com', primary: true }] }))).status,
+    ).toBe(200);
     expect(row('new.admin@example.com')).toBeDefined();
   });
 

@@ -39,7 +39,7 @@ describe('/ServiceProviderConfig', () => {
 });
 
 describe('/Schemas', () => {
-  it('lists the User, enterprise User and Group schemas and discovery\'s own three in a ListResponse', async () => {
+  it("lists the User, enterprise User and Group schemas and discovery's own three in a ListResponse", async () => {
     const answer = await t.request('GET', '/Schemas');
     expect(answer.status).toBe(200);
     expect(answer.body.schemas).toEqual([URN.listResponse]);

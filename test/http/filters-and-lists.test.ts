@@ -1,8 +1,6 @@
 // Filters, paging, sorting, projection and POST .search (RFC 7644 §3.4.2–§3.4.3) through app.request().
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  buildTestApp, createGroup, createUser, filterQuery, patchBody, searchBody, type TestApp,
-} from '../support/build-test-app.ts';
+import { buildTestApp, createGroup, createUser, filterQuery, patchBody, searchBody, type TestApp } from '../support/build-test-app.ts';
 
 let t: TestApp;
 /** Ids of the people seeded for every test, by userName. */
@@ -11,7 +9,16 @@ let ids: Record<string, string>;
 const people: Array<[string, Record<string, unknown>]> = [
   ['Alpha.One@Example.com', { externalId: 'ext-AAA', title: 'Lead', name: { givenName: 'Alpha', familyName: 'One' } }],
   ['alpha.two@example.com', { externalId: 'ext-bbb', name: { givenName: 'Alpha', familyName: 'Two' } }],
-  ['Beta.Three@Example.com', { name: { givenName: 'Beta', familyName: 'Three' }, emails: [{ value: 'beta.work@example.com', type: 'work', primary: true }, { value: 'beta.home@example.org', type: 'home' }] }],
+  [
+    'Beta.Three@Example.com',
+    {
+      name: { givenName: 'Beta', familyName: 'Three' },
+      emails: [
+        { value: 'beta.work@example.com', type: 'work', primary: true },
+        { value: 'beta.home@example.org', type: 'home' },
+      ],
+    },
+  ],
   ['gamma.four@example.com', { title: 'Analyst', name: { givenName: 'Gamma', familyName: 'Four' } }],
 ];
 
@@ -57,7 +64,11 @@ describe('userName equality', () => {
     const seeded = t.double.seed.user({ email: 'made.in.metabase@example.com', first_name: 'Made', last_name: 'There' });
     const body = await list(`/Users?${filterQuery('userName eq "Made.In.Metabase@example.com"')}`);
     expect(body.totalResults).toBe(1);
-    expect(body.Resources[0]).toMatchObject({ id: String(seeded.id), userName: 'made.in.metabase@example.com', name: { givenName: 'Made', familyName: 'There' } });
+    expect(body.Resources[0]).toMatchObject({
+      id: String(seeded.id),
+      userName: 'made.in.metabase@example.com',
+      name: { givenName: 'Made', familyName: 'There' },
+    });
   });
 
   it('answers no match with 200, totalResults 0 and an empty Resources array', async () => {

@@ -46,13 +46,14 @@ describe('PATCH /Groups/{id} membership', () => {
     expect(memberIdsInDouble(t, id)).toEqual([b]);
   });
 
-  it('applies Okta\'s remove-then-add in one request', async () => {
+  it("applies Okta's remove-then-add in one request", async () => {
     const [a, b] = await createUsers(2);
     const id = await createGroup(t, 'Okta Push', [a]);
-    const answer = await t.request('PATCH', `/Groups/${id}`, patchBody(
-      { op: 'remove', path: `members[value eq "${a}"]` },
-      { op: 'add', path: 'members', value: [{ value: b, display: 'member1@example.com' }] },
-    ));
+    const answer = await t.request(
+      'PATCH',
+      `/Groups/${id}`,
+      patchBody({ op: 'remove', path: `members[value eq "${a}"]` }, { op: 'add', path: 'members', value: [{ value: b, display: 'member1@example.com' }] }),
+    );
     expect(answer.status).toBe(204);
     expect(memberIdsInDouble(t, id)).toEqual([b]);
   });
@@ -104,8 +105,11 @@ describe('PATCH /Groups/{id} membership', () => {
   it('adds every member exactly once when PATCHes to one group race', async () => {
     const ids = await createUsers(6, 'racer');
     const id = await createGroup(t, 'Raced');
-    const answers = await Promise.all(ids.map((member, i) =>
-      t.request('PATCH', `/Groups/${id}`, patchBody({ op: 'add', path: 'members', value: [{ value: member }, { value: ids[(i + 1) % ids.length] }] }))));
+    const answers = await Promise.all(
+      ids.map((member, i) =>
+        t.request('PATCH', `/Groups/${id}`, patchBody({ op: 'add', path: 'members', value: [{ value: member }, { value: ids[(i + 1) % ids.length] }] })),
+      ),
+    );
     expect(answers.map((a) => a.status)).toEqual(ids.map(() => 204));
     expect(memberIdsInDouble(t, id)).toEqual(sorted(ids));
     expect(t.double.calls.filter((c) => c.status >= 500)).toEqual([]);
@@ -124,7 +128,7 @@ describe('members who are deactivated', () => {
   const deactivate = (id: string) => t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: false } }));
   const reactivate = (id: string) => t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: true } }));
 
-  it('keeps a deactivated member\'s membership, so reactivation restores it', async () => {
+  it("keeps a deactivated member's membership, so reactivation restores it", async () => {
     const [a, b] = await createUsers(2);
     const id = await createGroup(t, 'Kept Through Leave', [a, b]);
     await deactivate(a);
@@ -165,7 +169,8 @@ describe('members who are deactivated', () => {
 });
 
 describe('PATCH /Groups/{id} at scale', () => {
-  const addOne = (groupId: string, userId: string) => t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: userId }] }));
+  const addOne = (groupId: string, userId: string) =>
+    t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'add', path: 'members', value: [{ value: userId }] }));
 
   /** A big BI group the IdP already manages: its first SCIM write recorded the members as declared. */
   async function seedBigGroup(size: number): Promise<{ groupId: string; newcomer: string }> {

@@ -1,8 +1,6 @@
 // /Groups through app.request(): create, read, replace, PATCH membership in both IdP dialects, delete, magic groups.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  buildTestApp, createGroup, createUser, expectScimError, groupBody, memberIdsInDouble, patchBody, type TestApp,
-} from '../support/build-test-app.ts';
+import { buildTestApp, createGroup, createUser, expectScimError, groupBody, memberIdsInDouble, patchBody, type TestApp } from '../support/build-test-app.ts';
 
 let t: TestApp;
 
@@ -23,7 +21,11 @@ async function createUsers(count: number, prefix = 'member'): Promise<string[]> 
 const sorted = (ids: string[]) => [...ids].sort((a, b) => Number(a) - Number(b));
 const memberValues = (group: { members?: Array<{ value: string }> }) => sorted((group.members ?? []).map((m) => m.value));
 const membershipIdsOf = (groupId: string) =>
-  t.double.state.memberships().filter((m) => m.group_id === Number(groupId)).map((m) => `${m.user_id}:${m.id}`).sort();
+  t.double.state
+    .memberships()
+    .filter((m) => m.group_id === Number(groupId))
+    .map((m) => `${m.user_id}:${m.id}`)
+    .sort();
 
 describe('POST /Groups', () => {
   it('answers 201 with Location and members, and creates the Metabase group with those members', async () => {
@@ -111,7 +113,7 @@ describe('PUT /Groups/{id}', () => {
 });
 
 describe('PATCH /Groups/{id} rename', () => {
-  it('renames on Okta\'s path-less replace that carries the read-only id', async () => {
+  it("renames on Okta's path-less replace that carries the read-only id", async () => {
     const [a] = await createUsers(1);
     const id = await createGroup(t, 'Okta Old', [a]);
     const answer = await t.request('PATCH', `/Groups/${id}`, patchBody({ op: 'replace', value: { id, displayName: 'Okta New' } }));
@@ -121,7 +123,7 @@ describe('PATCH /Groups/{id} rename', () => {
     expect(memberIdsInDouble(t, id)).toEqual([a]);
   });
 
-  it('answers Entra\'s Replace displayName with 204 and no body', async () => {
+  it("answers Entra's Replace displayName with 204 and no body", async () => {
     const id = await createGroup(t, 'Entra Old');
     const answer = await t.request('PATCH', `/Groups/${id}`, patchBody({ op: 'Replace', path: 'displayName', value: 'Entra New' }));
     expect(answer.status).toBe(204);
@@ -147,7 +149,7 @@ describe('PATCH /Groups/{id} rename', () => {
     expect(t.double.state.groups().find((g) => g.id === Number(id))?.name).toBe('Sales Team');
   });
 
-  it('refuses a rename onto another group\'s name with 409 and renames nothing', async () => {
+  it("refuses a rename onto another group's name with 409 and renames nothing", async () => {
     await createGroup(t, 'Taken Name');
     const id = await createGroup(t, 'Free Name');
     expectScimError(await t.request('PATCH', `/Groups/${id}`, patchBody({ op: 'replace', path: 'displayName', value: 'taken name' })), 409, 'uniqueness');
@@ -177,7 +179,7 @@ describe('magic groups', () => {
     expect(t.double.state.groupByName('Administrators')).toBeDefined();
   });
 
-  it('never lists them nor shows them in a user\'s groups', async () => {
+  it("never lists them nor shows them in a user's groups", async () => {
     const id = await createUser(t, 'plain@example.com');
     const groupId = await createGroup(t, 'Visible', [id]);
     const groups = (await t.request('GET', '/Groups')).body;

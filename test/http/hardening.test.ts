@@ -6,7 +6,18 @@ import { answerClientErrors } from '../../src/http/client-errors.ts';
 import { serve } from '@hono/node-server';
 import { Client } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildTestApp, createGroup, createUser, expectScimError, filterQuery, groupBody, patchBody, searchBody, userBody, type TestApp } from '../support/build-test-app.ts';
+import {
+  buildTestApp,
+  createGroup,
+  createUser,
+  expectScimError,
+  filterQuery,
+  groupBody,
+  patchBody,
+  searchBody,
+  userBody,
+  type TestApp,
+} from '../support/build-test-app.ts';
 
 let t: TestApp;
 
@@ -19,7 +30,7 @@ afterEach(async () => {
 });
 
 describe('routes', () => {
-  it('accepts a trailing slash on every route, as Microsoft\'s validator sends it', async () => {
+  it("accepts a trailing slash on every route, as Microsoft's validator sends it", async () => {
     const id = await createUser(t, 'slash@example.com');
     expect((await t.request('GET', `/Users/?${filterQuery('userName eq "slash@example.com"')}`)).body.totalResults).toBe(1);
     expect((await t.request('GET', `/Users/${id}/`)).status).toBe(200);
@@ -58,7 +69,11 @@ describe('ill-formed input', () => {
   it('refuses JSON nested deeper than any SCIM resource with 400, not a stack overflow', async () => {
     const id = await createUser(t, 'deep@example.com');
     const deep = `${'{"a":'.repeat(8000)}1${'}'.repeat(8000)}`;
-    const answer = await t.request('PATCH', `/Users/${id}`, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep}}]}`);
+    const answer = await t.request(
+      'PATCH',
+      `/Users/${id}`,
+      `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"title","value":${deep}}]}`,
+    );
     expectScimError(answer, 400, 'invalidSyntax');
     expect((await t.request('GET', `/Users/${id}`)).status).toBe(200);
   });
@@ -116,7 +131,7 @@ describe('members and BI failures', () => {
     expect(answer.body.members.map((m: { value: string }) => m.value)).toEqual([user]);
   });
 
-  it('never forwards the BI tool\'s internal error text, host or route in a 5xx', async () => {
+  it("never forwards the BI tool's internal error text, host or route in a 5xx", async () => {
     t.double.failNext({ method: 'GET', pathPrefix: '/api/user' }, 500);
     const answer = await t.request('GET', '/Users');
     expectScimError(answer, 502);
@@ -161,24 +176,31 @@ describe('locations', () => {
 describe('discovery', () => {
   it('describes the ServiceProviderConfig, ResourceType and Schema schemas too, and Users as "User Account"', async () => {
     const ids = (await t.request('GET', '/Schemas')).body.Resources.map((s: { id: string }) => s.id);
-    expect(ids).toEqual(expect.arrayContaining([
-      'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig',
-      'urn:ietf:params:scim:schemas:core:2.0:ResourceType',
-      'urn:ietf:params:scim:schemas:core:2.0:Schema',
-    ]));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig',
+        'urn:ietf:params:scim:schemas:core:2.0:ResourceType',
+        'urn:ietf:params:scim:schemas:core:2.0:Schema',
+      ]),
+    );
     expect((await t.request('GET', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User')).body.description).toBe('User Account');
   });
 });
 
 describe('oversized bodies on a kept-alive connection', () => {
-  it('answers 413 with Connection: close, so the client\'s next request goes out on a fresh connection and succeeds', async () => {
+  it("answers 413 with Connection: close, so the client's next request goes out on a fresh connection and succeeds", async () => {
     const small = await buildTestApp({ maxBodyBytes: 64 * 1024 });
     const server = serve({ fetch: small.app.fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => server.once('listening', resolve));
     const client = new Client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { pipelining: 1 });
     const headers = { authorization: `Bearer ${small.token}`, 'content-type': 'application/scim+json' };
     try {
-      const big = await client.request({ method: 'POST', path: '/scim/v2/Users', headers, body: JSON.stringify(userBody('huge@example.com', { title: 'x'.repeat(2_500_000) })) });
+      const big = await client.request({
+        method: 'POST',
+        path: '/scim/v2/Users',
+        headers,
+        body: JSON.stringify(userBody('huge@example.com', { title: 'x'.repeat(2_500_000) })),
+      });
       expect([big.statusCode, big.headers.connection]).toEqual([413, 'close']);
       await big.body.dump();
       const next = await client.request({ method: 'GET', path: '/scim/v2/Users?count=1', headers });
@@ -198,7 +220,9 @@ describe('requests Node refuses before the app sees them', () => {
     answerClientErrors(server as Server);
     await new Promise<void>((resolve) => server.once('listening', resolve));
     try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2/Users?excludedAttributes=${'a'.repeat(20_000)}`, { headers: { authorization: `Bearer ${t.token}` } });
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2/Users?excludedAttributes=${'a'.repeat(20_000)}`, {
+        headers: { authorization: `Bearer ${t.token}` },
+      });
       expect(res.status).toBe(431);
       expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
       expect(await res.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '431' });
@@ -230,7 +254,11 @@ describe('found by fuzzing', () => {
   it('refuses a login email that is not an email address, also while the person is deactivated', async () => {
     const id = await createUser(t, 'away@example.com');
     expect((await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: false } }))).status).toBe(200);
-    expectScimError(await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', path: 'emails', value: [{ value: 'not-an-email', primary: true }] })), 400, 'invalidValue');
+    expectScimError(
+      await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', path: 'emails', value: [{ value: 'not-an-email', primary: true }] })),
+      400,
+      'invalidValue',
+    );
     expect((await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: true } }))).status).toBe(200);
   });
 

@@ -53,7 +53,12 @@ describe('session login', () => {
 
   it('fails a wrong password with TargetError auth, sharing one login attempt among 20 concurrent calls', async () => {
     const mb = target({ username: double.adminEmail, password: 'not-the-password' });
-    const outcomes = await twenty(() => mb.listUsers(0, 10).then(() => null, (err: unknown) => err));
+    const outcomes = await twenty(() =>
+      mb.listUsers(0, 10).then(
+        () => null,
+        (err: unknown) => err,
+      ),
+    );
     for (const err of outcomes) {
       expect(err).toBeInstanceOf(TargetError);
       expect((err as TargetError).code).toBe('auth');
@@ -105,7 +110,7 @@ describe('findUserByEmail', () => {
 });
 
 describe('reactivation', () => {
-  it('says Administrators is lost on reactivation, as Metabase drops it (restoring it is the caller\'s step)', async () => {
+  it("says Administrators is lost on reactivation, as Metabase drops it (restoring it is the caller's step)", async () => {
     const admin = double.seed.user({ email: 'second.admin@example.com', first_name: 'Second', last_name: 'Admin', is_superuser: true });
     const mb = target({ apiKey: double.apiKey });
     await mb.setUserActive(String(admin.id), false);
@@ -140,7 +145,7 @@ describe('service account', () => {
     expect(account).toEqual({ userId: String(double.core.apiKeyUserId), email: expect.stringMatching(/@api-key\.invalid$/), isAdmin: true });
   });
 
-  it('never lists the API-key user among a group\'s members', async () => {
+  it("never lists the API-key user among a group's members", async () => {
     const mb = target({ apiKey: double.apiKey });
     const members = await mb.listMembers('2');
     expect(members).toContain('1');

@@ -43,7 +43,7 @@ describe('activation dialects', () => {
     expect(inMetabase().is_active).toBe(true);
   });
 
-  it('deactivates on aadOptscim062020\'s lower-case replace with a real boolean', async () => {
+  it("deactivates on aadOptscim062020's lower-case replace with a real boolean", async () => {
     const answer = await patch({ op: 'replace', path: 'active', value: false });
     expect(answer.status).toBe(200);
     expect(inMetabase().is_active).toBe(false);
@@ -109,9 +109,12 @@ describe('attribute dialects', () => {
     expect(inMetabase().email).toBe('pat.new@example.com');
   });
 
-  it('keeps the original-case userName and sends no Metabase write when only bi-scim\'s attributes change', async () => {
+  it("keeps the original-case userName and sends no Metabase write when only bi-scim's attributes change", async () => {
     t.double.resetCalls();
-    const answer = await patch({ op: 'replace', path: 'title', value: 'Principal' }, { op: 'add', path: 'phoneNumbers', value: [{ value: '+1 555', type: 'work' }] });
+    const answer = await patch(
+      { op: 'replace', path: 'title', value: 'Principal' },
+      { op: 'add', path: 'phoneNumbers', value: [{ value: '+1 555', type: 'work' }] },
+    );
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ userName: 'Pat.Patch@Example.com', title: 'Principal', phoneNumbers: [{ value: '+1 555', type: 'work' }] });
     expect(t.double.callCount({ method: 'PUT' })).toBe(0);

@@ -2,7 +2,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { queryAudit } from '../../src/operations/audit-query.ts';
 import {
-  buildTestApp, createUser, doubleSnapshot, expectScimError, groupBody, memberIdsInDouble, patchBody, userBody, type TestApp, type TestAppOptions,
+  buildTestApp,
+  createUser,
+  doubleSnapshot,
+  expectScimError,
+  groupBody,
+  memberIdsInDouble,
+  patchBody,
+  userBody,
+  type TestApp,
+  type TestAppOptions,
 } from '../support/build-test-app.ts';
 
 const ADMINS = 'Administrators';

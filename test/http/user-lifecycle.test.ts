@@ -34,9 +34,7 @@ describe('deactivation and reactivation', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ id, active: true });
     expect(answer.body.groups.map((g: { display: string }) => g.display)).toEqual(['Returners']);
-    expect(t.double.state.users().filter((u) => u.email === 'returner@example.com')).toEqual([
-      expect.objectContaining({ id: Number(id), is_active: true }),
-    ]);
+    expect(t.double.state.users().filter((u) => u.email === 'returner@example.com')).toEqual([expect.objectContaining({ id: Number(id), is_active: true })]);
     expect(t.double.state.groupNamesOf(Number(id))).toContain('Returners');
   });
 
@@ -56,12 +54,16 @@ describe('deactivation and reactivation', () => {
   it('accepts edits to an inactive user and writes them to Metabase on reactivation', async () => {
     const id = await createUser(t, 'sleeper@example.com', { name: { givenName: 'Old', familyName: 'Name' } });
     await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', value: { active: false } }));
-    const edited = await t.request('PUT', `/Users/${id}`, userBody('sleeper@example.com', {
-      active: false,
-      name: { givenName: 'New', familyName: 'Name' },
-      emails: [{ value: 'woken@example.com', type: 'work', primary: true }],
-      title: 'Edited while away',
-    }));
+    const edited = await t.request(
+      'PUT',
+      `/Users/${id}`,
+      userBody('sleeper@example.com', {
+        active: false,
+        name: { givenName: 'New', familyName: 'Name' },
+        emails: [{ value: 'woken@example.com', type: 'work', primary: true }],
+        title: 'Edited while away',
+      }),
+    );
     expect(edited.status, edited.text).toBe(200);
     expect(edited.body).toMatchObject({ active: false, name: { givenName: 'New' }, title: 'Edited while away' });
     expect((await t.request('GET', `/Users/${id}`)).body).toMatchObject({ active: false, name: { givenName: 'New' } });
@@ -128,9 +130,7 @@ describe('DELETE /Users/{id}', () => {
     const revived = await t.request('POST', '/Users', userBody('phoenix@example.com', { title: 'After' }));
     expect(revived.status).toBe(201);
     expect(revived.body).toMatchObject({ id, userName: 'phoenix@example.com', title: 'After', active: true });
-    expect(t.double.state.users().filter((u) => u.email === 'phoenix@example.com')).toEqual([
-      expect.objectContaining({ id: Number(id), is_active: true }),
-    ]);
+    expect(t.double.state.users().filter((u) => u.email === 'phoenix@example.com')).toEqual([expect.objectContaining({ id: Number(id), is_active: true })]);
     expect(t.double.callCount({ method: 'POST', pathPrefix: '/api/user' })).toBe(1);
     expect((await t.request('GET', `/Users/${id}`)).status).toBe(200);
   });

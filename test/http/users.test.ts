@@ -22,7 +22,10 @@ const richUser = (userName: string) =>
     title: 'Senior Analyst',
     locale: 'en-US',
     nickName: 'Annie',
-    phoneNumbers: [{ value: '+1 (555) 010-0199 ext. 7', type: 'work' }, { value: '0049 30 1234', type: 'mobile', primary: true }],
+    phoneNumbers: [
+      { value: '+1 (555) 010-0199 ext. 7', type: 'work' },
+      { value: '0049 30 1234', type: 'mobile', primary: true },
+    ],
     [ENTERPRISE]: {
       employeeNumber: 'E-0042',
       department: 'Finance',
@@ -174,7 +177,11 @@ describe('GET and PUT /Users/{id}', () => {
 
   it('changes the Metabase email when PATCH replaces the work email', async () => {
     const id = await createUser(t, 'patch.mail@example.com');
-    const answer = await t.request('PATCH', `/Users/${id}`, patchBody({ op: 'replace', path: 'emails[type eq "work"].value', value: 'patched.mail@example.com' }));
+    const answer = await t.request(
+      'PATCH',
+      `/Users/${id}`,
+      patchBody({ op: 'replace', path: 'emails[type eq "work"].value', value: 'patched.mail@example.com' }),
+    );
     expect(answer.status).toBe(200);
     expect(answer.body.emails).toEqual([{ value: 'patched.mail@example.com', type: 'work', primary: true }]);
     expect(t.double.state.userByEmail('patched.mail@example.com')?.id).toBe(Number(id));

@@ -35,7 +35,10 @@ async function auditEvents(): Promise<AuditEvent[]> {
 async function provisionTeam(): Promise<{ ann: string; bob: string; eve: string; analysts: string }> {
   const [ann, bob, eve] = [await createUser(t, 'ann@example.com'), await createUser(t, 'bob@example.com'), await createUser(t, 'eve@example.com')];
   const analysts = await createGroup(t, 'Analysts', [ann, bob]);
-  expect((await t.request('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'BI Admins', members: [{ value: eve }] })).status).toBe(201);
+  expect(
+    (await t.request('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'BI Admins', members: [{ value: eve }] }))
+      .status,
+  ).toBe(201);
   return { ann, bob, eve, analysts };
 }
 
@@ -50,7 +53,7 @@ describe('drift scan', () => {
     expect(report.scanned.users).toBeGreaterThanOrEqual(3);
   });
 
-  it('reports the accounts no IdP manages as info, never bi-scim\'s own account', async () => {
+  it("reports the accounts no IdP manages as info, never bi-scim's own account", async () => {
     await provisionTeam();
     const unmanaged = (await scanDrift(t.provisioning)).findings.filter((f) => f.kind === 'unmanaged');
     expect(unmanaged.map((f) => f.subject.name)).toEqual([t.double.adminEmail]);
@@ -62,13 +65,29 @@ describe('drift scan', () => {
     await hand.grantAdmin(ann);
     const [grant] = managedFindings(await scanDrift(t.provisioning));
     expect(grant).toMatchObject({ kind: 'admin-grant', severity: 'critical', subject: { type: 'User', id: ann }, related: { id: ADMINISTRATORS } });
-    expect(grant.fix).toEqual([{ method: 'removeMembers', route: `Group ${ADMINISTRATORS}`, summary: `remove User ${ann} (ann@example.com) from Group ${ADMINISTRATORS} (Administrators)` }]);
+    expect(grant.fix).toEqual([
+      {
+        method: 'removeMembers',
+        route: `Group ${ADMINISTRATORS}`,
+        summary: `remove User ${ann} (ann@example.com) from Group ${ADMINISTRATORS} (Administrators)`,
+      },
+    ]);
     const outcomes = await applyFixes(t.provisioning, operatorContext('alice'), [grant]);
     expect(outcomes).toEqual([{ finding: grant, ok: true }]);
     expect(t.double.state.users().find((u) => u.id === Number(ann))?.is_superuser).toBe(false);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
     const applied = (await auditEvents()).filter((e) => e.action === 'reconcile.apply');
-    expect(applied).toEqual([expect.objectContaining({ actor: 'alice', caller: null, resourceId: ann, outcome: 'success', verified: true, admin: { revoked: [ann] }, changes: [{ attribute: 'groups', removed: [ADMINISTRATORS] }] })]);
+    expect(applied).toEqual([
+      expect.objectContaining({
+        actor: 'alice',
+        caller: null,
+        resourceId: ann,
+        outcome: 'success',
+        verified: true,
+        admin: { revoked: [ann] },
+        changes: [{ attribute: 'groups', removed: [ADMINISTRATORS] }],
+      }),
+    ]);
     expect(applied[0].biCalls.some((c) => c.method === 'DELETE' && c.route.startsWith('/api/permissions/membership'))).toBe(true);
   });
 
@@ -85,9 +104,19 @@ describe('drift scan', () => {
     await hand.reactivate(ann);
     await hand.reactivate(bob);
     const findings = managedFindings(await scanDrift(t.provisioning));
-    expect(findings.map((f) => [f.kind, f.severity, f.subject.id]).sort()).toEqual([['reactivated', 'high', ann], ['reactivated', 'high', bob]].sort());
+    expect(findings.map((f) => [f.kind, f.severity, f.subject.id]).sort()).toEqual(
+      [
+        ['reactivated', 'high', ann],
+        ['reactivated', 'high', bob],
+      ].sort(),
+    );
     expect((await applyFixes(t.provisioning, operatorContext('alice'), findings)).every((o) => o.ok)).toBe(true);
-    expect(t.double.state.users().filter((u) => [ann, bob].includes(String(u.id))).map((u) => u.is_active)).toEqual([false, false]);
+    expect(
+      t.double.state
+        .users()
+        .filter((u) => [ann, bob].includes(String(u.id)))
+        .map((u) => u.is_active),
+    ).toEqual([false, false]);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
   });
 
@@ -107,7 +136,12 @@ describe('drift scan', () => {
     await hand.addMember(analysts, eve);
     await hand.removeMember(analysts, ann);
     const findings = managedFindings(await scanDrift(t.provisioning));
-    expect(findings.map((f) => [f.kind, f.severity, f.subject.id, f.related?.id]).sort()).toEqual([['member-added', 'medium', eve, analysts], ['member-removed', 'medium', ann, analysts]].sort());
+    expect(findings.map((f) => [f.kind, f.severity, f.subject.id, f.related?.id]).sort()).toEqual(
+      [
+        ['member-added', 'medium', eve, analysts],
+        ['member-removed', 'medium', ann, analysts],
+      ].sort(),
+    );
     expect((await applyFixes(t.provisioning, operatorContext('alice'), findings)).every((o) => o.ok)).toBe(true);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
   });
@@ -128,14 +162,27 @@ describe('drift scan', () => {
     const report = await scanDrift(t.provisioning);
     expect(fixable(report.findings, ['adminGrants']).map((f) => f.kind)).toEqual(['admin-grant']);
     expect(fixable(report.findings, ['memberships']).map((f) => f.kind)).toEqual(['member-removed']);
-    expect(fixable(report.findings, null).map((f) => f.kind).sort()).toEqual(['admin-grant', 'member-removed']);
+    expect(
+      fixable(report.findings, null)
+        .map((f) => f.kind)
+        .sort(),
+    ).toEqual(['admin-grant', 'member-removed']);
   });
 
-  it('forgets a DELETEd person\'s declared memberships, so a revival starts in no group', async () => {
+  it("forgets a DELETEd person's declared memberships, so a revival starts in no group", async () => {
     const { bob, analysts } = await provisionTeam();
     expect((await t.request('DELETE', `/Users/${bob}`)).status).toBe(204);
     expect((await t.store.get('Group', analysts))?.members).not.toContain(bob);
-    expect((await t.request('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'bob@example.com', emails: [{ value: 'bob@example.com', primary: true }], name: { givenName: 'Given', familyName: 'Family' } })).status).toBe(201);
+    expect(
+      (
+        await t.request('POST', '/Users', {
+          schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+          userName: 'bob@example.com',
+          emails: [{ value: 'bob@example.com', primary: true }],
+          name: { givenName: 'Given', familyName: 'Family' },
+        })
+      ).status,
+    ).toBe(201);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
   });
 });
@@ -161,19 +208,27 @@ describe('the drift monitor', () => {
     const { ann, bob, analysts } = await provisionTeam();
     await hand.grantAdmin(ann);
     await hand.removeMember(analysts, bob);
-    const monitor = new DriftMonitor({ p: t.provisioning, settings: { intervalMinutes: 1, autoRevert: ['adminGrants'] }, logger: t.provisioning.logger, firstRoundMs: 10 });
+    const monitor = new DriftMonitor({
+      p: t.provisioning,
+      settings: { intervalMinutes: 1, autoRevert: ['adminGrants'] },
+      logger: t.provisioning.logger,
+      firstRoundMs: 10,
+    });
     monitor.start();
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && !(await auditEvents()).some((e) => e.action === 'reconcile.apply')) await new Promise((r) => setTimeout(r, 50));
     await monitor.stop();
-    expect((await auditEvents()).filter((e) => e.action === 'reconcile.apply')).toEqual([expect.objectContaining({ actor: 'drift.autoRevert', resourceId: ann, outcome: 'success' })]);
+    expect((await auditEvents()).filter((e) => e.action === 'reconcile.apply')).toEqual([
+      expect.objectContaining({ actor: 'drift.autoRevert', resourceId: ann, outcome: 'success' }),
+    ]);
     expect(managedFindings((await monitor.latest())!).map((f) => f.kind)).toEqual(['member-removed']);
   });
 
   it('runs one scheduled scan per interval across replicas sharing a store', async () => {
     await provisionTeam();
     t.double.resetCalls();
-    const replica = () => new DriftMonitor({ p: t.provisioning, settings: { intervalMinutes: 1, autoRevert: [] }, logger: t.provisioning.logger, firstRoundMs: 10 });
+    const replica = () =>
+      new DriftMonitor({ p: t.provisioning, settings: { intervalMinutes: 1, autoRevert: [] }, logger: t.provisioning.logger, firstRoundMs: 10 });
     const [a, b] = [replica(), replica()];
     a.start();
     b.start();

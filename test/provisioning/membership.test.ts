@@ -21,7 +21,11 @@ describe('membership plans', () => {
 
   it('reads the current members once, only for a filter that names no ids', async () => {
     let reads = 0;
-    const { memberSteps } = plan({ op: 'remove', path: 'members[value sw "1"]' }, { op: 'remove', path: 'members[value ew "9"]' }, { op: 'add', path: 'members', value: [{ value: '19' }] });
+    const { memberSteps } = plan(
+      { op: 'remove', path: 'members[value sw "1"]' },
+      { op: 'remove', path: 'members[value ew "9"]' },
+      { op: 'add', path: 'members', value: [{ value: '19' }] },
+    );
     const delta = await toMemberDelta(memberSteps, async () => (reads++, ['10', '11', '29', '3']));
     expect(reads).toBe(1);
     expect(delta).toEqual({ replaceWith: null, add: ['19'], remove: ['10', '11', '29'] });

@@ -49,7 +49,10 @@ describe('compareBy', () => {
 
   it('sorts the same whatever order the resources arrive in', () => {
     const ascending = [...named].sort(([, a], [, b]) => compareBy('userName')(a, b)).map(([name]) => name);
-    const fromReversed = [...named].reverse().sort(([, a], [, b]) => compareBy('userName')(a, b)).map(([name]) => name);
+    const fromReversed = [...named]
+      .reverse()
+      .sort(([, a], [, b]) => compareBy('userName')(a, b))
+      .map(([name]) => name);
     expect(fromReversed).toStrictEqual(ascending);
   });
 

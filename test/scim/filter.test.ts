@@ -29,7 +29,12 @@ describe('matchesFilter', () => {
 
   it('asks isCaseExact with lower-case dotted names, value-filter attributes under their parent', () => {
     const asked = new Set<string>();
-    const filters = ['emails[Type eq "work"]', 'name.givenName eq "x"', 'members eq "1"', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "1"'];
+    const filters = [
+      'emails[Type eq "work"]',
+      'name.givenName eq "x"',
+      'members eq "1"',
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "1"',
+    ];
     for (const filter of filters) matching(filter, { isCaseExact: (name) => (asked.add(name), false) });
     expect(asked).toStrictEqual(new Set(['emails.type', 'name.givenname', 'members.value', 'manager.value']));
   });

@@ -56,13 +56,22 @@ describe('applyPatch', () => {
   });
 
   it('does not let one copied value alias another when a filter matches several', () => {
-    const input = { id: '1', emails: [{ type: 'work', value: 'a@x.example' }, { type: 'work', value: 'b@x.example' }] };
+    const input = {
+      id: '1',
+      emails: [
+        { type: 'work', value: 'a@x.example' },
+        { type: 'work', value: 'b@x.example' },
+      ],
+    };
     const operations = parsePatch({
       schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
       Operations: [{ op: 'replace', path: 'emails[type eq "work"]', value: { type: 'work', value: 'c@x.example' } }],
     });
     const emails = applyPatch(input, operations).resource.emails as ScimDoc[];
-    expect(emails).toStrictEqual([{ type: 'work', value: 'c@x.example' }, { type: 'work', value: 'c@x.example' }]);
+    expect(emails).toStrictEqual([
+      { type: 'work', value: 'c@x.example' },
+      { type: 'work', value: 'c@x.example' },
+    ]);
     expect(emails[0]).not.toBe(emails[1]);
   });
 });

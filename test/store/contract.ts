@@ -1,14 +1,7 @@
 // The MappingStore contract: every store implementation runs this one suite and must pass all of it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  LockTimeoutError,
-  StoreError,
-  type ApiToken,
-  type MappingStore,
-  type ResourceKind,
-  type StoredResource,
-} from '../../src/store/mapping-store.ts';
+import { LockTimeoutError, StoreError, type ApiToken, type MappingStore, type ResourceKind, type StoredResource } from '../../src/store/mapping-store.ts';
 import { describeOpsContract } from './ops-contract.ts';
 
 const CREATED = '2025-03-01T10:00:00.000Z';
@@ -232,7 +225,12 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const holder = store.withLock('group:1', () => sleep(700, 'holder done'));
         await sleep(20);
         const started = performance.now();
-        const waiterError = await store.withLock('group:1', async () => 'never', { waitMs: 150 }).then(() => null, (err: unknown) => err);
+        const waiterError = await store
+          .withLock('group:1', async () => 'never', { waitMs: 150 })
+          .then(
+            () => null,
+            (err: unknown) => err,
+          );
         const waited = performance.now() - started;
         expect(waiterError).toBeInstanceOf(LockTimeoutError);
         expect(waiterError).toBeInstanceOf(StoreError);
@@ -271,11 +269,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         let inside = 0;
         let most = 0;
         const waiter = () =>
-          store.withLock('user:dan', async () => {
-            most = Math.max(most, ++inside);
-            await sleep(400);
-            inside--;
-          }, { waitMs: 5_000, ttlMs: 200 });
+          store.withLock(
+            'user:dan',
+            async () => {
+              most = Math.max(most, ++inside);
+              await sleep(400);
+              inside--;
+            },
+            { waitMs: 5_000, ttlMs: 200 },
+          );
         await Promise.all([waiter(), waiter(), waiter()]);
         expect(most).toBe(1);
       });
@@ -287,10 +289,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         await store.putToken(token('okta', 'a'.repeat(64)));
         await store.putToken(token('entra', 'b'.repeat(64)));
         await store.putToken({ ...token('okta', 'c'.repeat(64)), expiresAt: '2026-01-01T00:00:00.000Z' });
-        expect(await store.listTokens()).toEqual([
-          token('entra', 'b'.repeat(64)),
-          { ...token('okta', 'c'.repeat(64)), expiresAt: '2026-01-01T00:00:00.000Z' },
-        ]);
+        expect(await store.listTokens()).toEqual([token('entra', 'b'.repeat(64)), { ...token('okta', 'c'.repeat(64)), expiresAt: '2026-01-01T00:00:00.000Z' }]);
       });
 
       it('deletes a token, answering true only when it existed', async () => {

@@ -18,7 +18,10 @@ export function describeOpsContract(store: () => MappingStore): void {
       const ids = [];
       for (const n of [1, 2, 3, 4]) ids.push(await store().append('s-order', { n, nested: { list: [n] } }, FOREVER));
       const newest = await store().readStream('s-order', { limit: 2, order: 'newest' });
-      expect(newest.map((e) => e.value)).toEqual([{ n: 4, nested: { list: [4] } }, { n: 3, nested: { list: [3] } }]);
+      expect(newest.map((e) => e.value)).toEqual([
+        { n: 4, nested: { list: [4] } },
+        { n: 3, nested: { list: [3] } },
+      ]);
       expect(newest.map((e) => e.id)).toEqual([ids[3], ids[2]]);
       expect(newest[0].at).toBeGreaterThanOrEqual(before);
       expect((await store().readStream('s-order', { limit: 10, order: 'oldest' })).map((e) => (e.value as { n: number }).n)).toEqual([1, 2, 3, 4]);
@@ -69,7 +72,9 @@ export function describeOpsContract(store: () => MappingStore): void {
 
     it('never lets concurrent callers overrun one budget', async () => {
       const at = Date.now();
-      const answers = await Promise.all(Array.from({ length: 20 }, () => store().admit('w-race', { nowMs: at, windowMs: 60_000, budget: 7, count: 1, force: false })));
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, () => store().admit('w-race', { nowMs: at, windowMs: 60_000, budget: 7, count: 1, force: false })),
+      );
       expect(answers.filter((a) => a.admitted)).toHaveLength(7);
     });
   });

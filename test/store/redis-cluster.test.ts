@@ -45,11 +45,7 @@ describe.skipIf(!available)('redis store on a Redis Cluster', () => {
     it('rejects promptly with StoreError once every node is gone', async () => {
       await store.ping();
       await cluster().stop();
-      await expectPromptStoreErrors([
-        () => store.get('User', '1'),
-        () => store.ping(),
-        () => store.withLock('user:bob', async () => 'ran', { waitMs: 5_000 }),
-      ]);
+      await expectPromptStoreErrors([() => store.get('User', '1'), () => store.ping(), () => store.withLock('user:bob', async () => 'ran', { waitMs: 5_000 })]);
     });
   });
 });

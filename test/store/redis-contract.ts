@@ -32,7 +32,10 @@ const FAILS_WITHIN_MS = 2_500;
 export async function expectPromptStoreErrors(attempts: Array<() => Promise<unknown>>): Promise<void> {
   for (const attempt of attempts) {
     const started = performance.now();
-    const error = await attempt().then(() => null, (err: unknown) => err);
+    const error = await attempt().then(
+      () => null,
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(StoreError);
     expect(performance.now() - started).toBeLessThan(FAILS_WITHIN_MS);
   }
@@ -41,7 +44,13 @@ export async function expectPromptStoreErrors(attempts: Array<() => Promise<unkn
 /** Polls ping until the store answers again; bounded to 100 tries over about 20 s. */
 export async function waitForRecovery(store: MappingStore): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    if (await store.ping().then(() => true, () => false)) return;
+    if (
+      await store.ping().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await sleep(200);
   }
   throw new Error('the store did not reconnect within 20 s');

@@ -41,10 +41,13 @@ describe.skipIf(!available)('redis store on a Sentinel set-up', () => {
       let failingOver = true;
       const writer = (async () => {
         for (let n = 1; n <= MAX_WRITES && failingOver; n++) {
-          await store.put(user(n)).then(() => acknowledged.push(n), (err: unknown) => {
-            expect(err).toBeInstanceOf(StoreError);
-            refused++;
-          });
+          await store.put(user(n)).then(
+            () => acknowledged.push(n),
+            (err: unknown) => {
+              expect(err).toBeInstanceOf(StoreError);
+              refused++;
+            },
+          );
           await sleep(WRITE_EVERY_MS);
         }
       })();

@@ -9,19 +9,43 @@ const local = (port: number) => ({ host: '127.0.0.1', port });
 const valid: Array<[string, RedisConnection]> = [
   ['redis://127.0.0.1:6379', { mode: 'standalone', tls: false, nodes: [local(6379)], ...none }],
   ['redis://redis', { mode: 'standalone', tls: false, nodes: [{ host: 'redis', port: 6379 }], ...none }],
-  ['rediss://:s%3Acret@redis.example.com:6380/3', { mode: 'standalone', tls: true, nodes: [{ host: 'redis.example.com', port: 6380 }], ...none, password: 's:cret', db: 3 }],
+  [
+    'rediss://:s%3Acret@redis.example.com:6380/3',
+    { mode: 'standalone', tls: true, nodes: [{ host: 'redis.example.com', port: 6380 }], ...none, password: 's:cret', db: 3 },
+  ],
   ['redis://bi-scim:pw@[::1]:7000/', { mode: 'standalone', tls: false, nodes: [{ host: '::1', port: 7000 }], ...none, username: 'bi-scim', password: 'pw' }],
   [
     'redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2,sentinel-3:26380/mymaster/2?sentinelPassword=sp',
-    { mode: 'sentinel', tls: false, nodes: [{ host: '10.0.0.1', port: 26379 }, { host: '10.0.0.2', port: 26379 }, { host: 'sentinel-3', port: 26380 }], ...none, password: 'pw', masterName: 'mymaster', sentinelPassword: 'sp', db: 2 },
+    {
+      mode: 'sentinel',
+      tls: false,
+      nodes: [
+        { host: '10.0.0.1', port: 26379 },
+        { host: '10.0.0.2', port: 26379 },
+        { host: 'sentinel-3', port: 26380 },
+      ],
+      ...none,
+      password: 'pw',
+      masterName: 'mymaster',
+      sentinelPassword: 'sp',
+      db: 2,
+    },
   ],
   ['rediss+sentinel://s1:26379/primary', { mode: 'sentinel', tls: true, nodes: [{ host: 's1', port: 26379 }], ...none, masterName: 'primary' }],
   ['redis+cluster://127.0.0.1:7000,127.0.0.1:7001', { mode: 'cluster', tls: false, nodes: [local(7000), local(7001)], ...none }],
-  ['rediss+cluster://app:pw@cfg.cache.amazonaws.com:6379', { mode: 'cluster', tls: true, nodes: [{ host: 'cfg.cache.amazonaws.com', port: 6379 }], ...none, username: 'app', password: 'pw' }],
+  [
+    'rediss+cluster://app:pw@cfg.cache.amazonaws.com:6379',
+    { mode: 'cluster', tls: true, nodes: [{ host: 'cfg.cache.amazonaws.com', port: 6379 }], ...none, username: 'app', password: 'pw' },
+  ],
 ];
 
 const invalid: Array<[string, string[]]> = [
-  ['http://redis:6379', ['must be one of redis://[[user]:password@]host:port[/db], redis+sentinel://[[user]:password@]host:port[,host:port…]/<masterName>[/<db>], redis+cluster://[[user]:password@]host:port[,host:port…] (or rediss…:// for TLS)']],
+  [
+    'http://redis:6379',
+    [
+      'must be one of redis://[[user]:password@]host:port[/db], redis+sentinel://[[user]:password@]host:port[,host:port…]/<masterName>[/<db>], redis+cluster://[[user]:password@]host:port[,host:port…] (or rediss…:// for TLS)',
+    ],
+  ],
   ['redis://a:1,b:2', ['names 2 hosts; a list of hosts needs redis+sentinel:// or redis+cluster://']],
   ['redis://a:99999/x', ['"a:99999" is not a host:port', 'database "x" is not a number']],
   ['redis+sentinel://s1:26379,s2:26379', ['names no primary: add /<masterName> after the sentinels']],

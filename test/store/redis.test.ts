@@ -83,11 +83,15 @@ describe('redis store on the wire', () => {
 
   it("stops renewing a lock another holder has since taken, leaves that holder's lock alone, and says so", async () => {
     const lockKey = `${prefix}lock:user:erin`;
-    await store.withLock('user:erin', async () => {
-      // As if this holder's lock had expired while Redis was out of reach, and another replica had taken it.
-      await raw.set(lockKey, 'other replica', 'PX', 5_000);
-      await sleep(400);
-    }, { ttlMs: 300 });
+    await store.withLock(
+      'user:erin',
+      async () => {
+        // As if this holder's lock had expired while Redis was out of reach, and another replica had taken it.
+        await raw.set(lockKey, 'other replica', 'PX', 5_000);
+        await sleep(400);
+      },
+      { ttlMs: 300 },
+    );
     expect(await raw.get(lockKey)).toBe('other replica');
     expect(await raw.pttl(lockKey)).toBeGreaterThan(4_000);
     expect(logger.lines).toContain('Redis lock "user:erin" may have been lost while its holder worked: it expired and another holder has it');

@@ -82,13 +82,24 @@ function parse(text: string): unknown {
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const double = options.double ?? (await startMetabaseDouble());
   const store = options.store ?? new MemoryStore();
-  const target = new MetabaseTarget({ url: double.url, credentials: credentialsOf(double, options.sessionLogin), timeoutMs: options.biTimeoutMs ?? 5_000, onCall: recordBiCall });
+  const target = new MetabaseTarget({
+    url: double.url,
+    credentials: credentialsOf(double, options.sessionLogin),
+    timeoutMs: options.biTimeoutMs ?? 5_000,
+    onCall: recordBiCall,
+  });
   const provisioning = createProvisioning({
     store,
     target,
     logger: pino({ level: 'silent' }),
     metrics: noMetrics,
-    options: { groupMappings: options.groupMappings ?? [], protectedUsers: options.protectedUsers ?? [], allowAdminEmailChange: options.allowAdminEmailChange, usernameTemplate: null, hardDelete: false },
+    options: {
+      groupMappings: options.groupMappings ?? [],
+      protectedUsers: options.protectedUsers ?? [],
+      allowAdminEmailChange: options.allowAdminEmailChange,
+      usernameTemplate: null,
+      hardDelete: false,
+    },
   });
   const tokens = options.tokens ?? [TEST_TOKEN];
   const app = createApp({

@@ -82,7 +82,14 @@ function forwardHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 function forward(agent: Agent, target: URL, req: IncomingMessage, body: Buffer): Promise<Upstream> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...forwardHeaders(req.headers), 'content-length': body.length }, agent },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...forwardHeaders(req.headers), 'content-length': body.length },
+        agent,
+      },
       (res) => readAll(res).then((data) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: data }), reject),
     );
     outgoing.once('error', reject);

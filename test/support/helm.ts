@@ -73,7 +73,12 @@ function templateArgs(chart: string, options: RenderOptions): string[] {
 
 export function renderChart(helm: string, options: RenderOptions = {}): Render {
   const run = runHelm(helm, templateArgs(chartDir, options), options.values);
-  const manifests = run.status === 0 ? parseAllDocuments(run.stdout).map((doc) => doc.toJS() as Manifest).filter(Boolean) : [];
+  const manifests =
+    run.status === 0
+      ? parseAllDocuments(run.stdout)
+          .map((doc) => doc.toJS() as Manifest)
+          .filter(Boolean)
+      : [];
   return { status: run.status, stderr: run.stderr, text: run.stdout, manifests };
 }
 
@@ -113,7 +118,11 @@ export function render(helm: string, options: RenderOptions): Manifest[] {
   return result.manifests;
 }
 
-export interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
 
 export const must = (m: Manifest | undefined, what: string): Manifest => m ?? expect.fail(`no ${what} rendered`);
 export const deployment = (ms: Manifest[]) => must(findManifest(ms, 'Deployment'), 'Deployment');
@@ -121,7 +130,11 @@ export const podSpec = (ms: Manifest[]) => deployment(ms).spec.template.spec;
 export const server = (ms: Manifest[]) => podSpec(ms).containers[0];
 export const envOf = (container: { env: EnvVar[] }) => new Map(container.env.map((e) => [e.name, e]));
 export const plainEnv = (ms: Manifest[]): Record<string, string> =>
-  Object.fromEntries(server(ms).env.filter((e: EnvVar) => 'value' in e).map((e: EnvVar) => [e.name, e.value]));
+  Object.fromEntries(
+    server(ms)
+      .env.filter((e: EnvVar) => 'value' in e)
+      .map((e: EnvVar) => [e.name, e.value]),
+  );
 export const secretRef = (ms: Manifest[], name: string) => envOf(server(ms)).get(name)?.valueFrom?.secretKeyRef;
 export const decoded = (secret: Manifest) => Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 export const ci = (name: string): RenderOptions => ({ valuesFiles: [`ci/${name}-values.yaml`] });

@@ -60,7 +60,8 @@ function secretsIn(line: string, index: ReturnType<typeof indexSpellings>): Set<
  */
 export function findSecretsInLogs(lines: readonly string[], secrets: readonly Secret[]): SecretFinding[] {
   for (const { name, value } of secrets) {
-    if (value.length < MIN_SECRET_LENGTH) throw new Error(`The ${name} is ${value.length} characters long; use one of at least ${MIN_SECRET_LENGTH} to scan logs for it`);
+    if (value.length < MIN_SECRET_LENGTH)
+      throw new Error(`The ${name} is ${value.length} characters long; use one of at least ${MIN_SECRET_LENGTH} to scan logs for it`);
   }
   const index = indexSpellings(secrets);
   return lines.flatMap((line, at) => [...secretsIn(line, index)].map((secret) => ({ secret, line: at, excerpt: mask(line, secrets) })));

@@ -61,7 +61,10 @@ describe('sessions', () => {
   });
 
   it('gives the same 401 JSON for an unknown user and a wrong password', async () => {
-    for (const [username, password] of [['nobody@example.com', 'x'], [mb.adminEmail, 'wrong']]) {
+    for (const [username, password] of [
+      ['nobody@example.com', 'x'],
+      [mb.adminEmail, 'wrong'],
+    ]) {
       const answer = await logIn(mb, username, password);
       expect(answer).toMatchObject({ status: 401, body: { errors: { password: 'did not match stored password' } } });
     }

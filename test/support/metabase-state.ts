@@ -15,11 +15,17 @@ export function metabaseState(double: MetabaseDouble): () => Promise<NeutralStat
         active: u.is_active,
         firstName: u.first_name,
         lastName: u.last_name,
-        groups: memberships.filter((m) => m.user_id === u.id).map((m) => groupName(m.group_id)).filter((n): n is string => !!n),
+        groups: memberships
+          .filter((m) => m.user_id === u.id)
+          .map((m) => groupName(m.group_id))
+          .filter((n): n is string => !!n),
       })),
       groups: groups.map((g) => ({
         name: g.name,
-        members: memberships.filter((m) => m.group_id === g.id).map((m) => userEmail(m.user_id)).filter((e): e is string => !!e),
+        members: memberships
+          .filter((m) => m.group_id === g.id)
+          .map((m) => userEmail(m.user_id))
+          .filter((e): e is string => !!e),
       })),
     };
   };

@@ -35,9 +35,11 @@ export async function startRedisCluster(): Promise<RunningCluster> {
   const stop = () => stopAll(nodes);
   try {
     for (let n = 0; n < MASTERS; n++) {
-      nodes.push(await spawnRedisProcess({
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--cluster-announce-ip', '127.0.0.1'],
-      }));
+      nodes.push(
+        await spawnRedisProcess({
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000', '--cluster-announce-ip', '127.0.0.1'],
+        }),
+      );
     }
     const ports = nodes.map((node) => node.port);
     const addresses = ports.map((port) => `127.0.0.1:${port}`);

@@ -47,14 +47,17 @@ async function sentinelView(port: number): Promise<Record<string, string>> {
 function sentinelConfig(primaryPort: number) {
   return async (dir: string, port: number) => {
     const path = join(dir, 'sentinel.conf');
-    await writeFile(path, [
-      `port ${port}`,
-      `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} ${QUORUM}`,
-      `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 2000`,
-      `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 10000`,
-      `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
-      '',
-    ].join('\n'));
+    await writeFile(
+      path,
+      [
+        `port ${port}`,
+        `sentinel monitor ${SENTINEL_MASTER_NAME} 127.0.0.1 ${primaryPort} ${QUORUM}`,
+        `sentinel down-after-milliseconds ${SENTINEL_MASTER_NAME} 2000`,
+        `sentinel failover-timeout ${SENTINEL_MASTER_NAME} 10000`,
+        `sentinel parallel-syncs ${SENTINEL_MASTER_NAME} 1`,
+        '',
+      ].join('\n'),
+    );
     return path;
   };
 }

@@ -103,7 +103,12 @@ describe('matchSubset', () => {
   });
 
   it('$type checks the JSON type, integers apart', () => {
-    expect(matchSubset({ n: 3, s: 'x', a: [], o: {}, z: null }, { n: { $type: 'integer' }, s: { $type: 'string' }, a: { $type: 'array' }, o: { $type: 'object' }, z: { $type: 'null' } })).toEqual([]);
+    expect(
+      matchSubset(
+        { n: 3, s: 'x', a: [], o: {}, z: null },
+        { n: { $type: 'integer' }, s: { $type: 'string' }, a: { $type: 'array' }, o: { $type: 'object' }, z: { $type: 'null' } },
+      ),
+    ).toEqual([]);
     expect(matchSubset({ n: 1.5 }, { n: { $type: 'integer' } })).toEqual(['body.n: expected a integer, got 1.5']);
     expect(matchSubset({ n: '3' }, { n: { $type: 'number' } })).toEqual(['body.n: expected a number, got "3"']);
     expect(() => matchSubset(1, { $type: 'date' })).toThrow('unknown $type');
@@ -186,15 +191,25 @@ describe('stateMismatches', () => {
   });
 
   it('treats a subset of groups as a difference', () => {
-    expect(stateMismatches(state, { users: [{ email: 'priya@x.example', groups: [] }, { email: 'jordan.lee@x.example', groups: ['Finance'] }] })).toEqual([
-      'user jordan.lee@x.example: groups are ["Finance","Marketing"], expected ["Finance"]',
-    ]);
+    expect(
+      stateMismatches(state, {
+        users: [
+          { email: 'priya@x.example', groups: [] },
+          { email: 'jordan.lee@x.example', groups: ['Finance'] },
+        ],
+      }),
+    ).toEqual(['user jordan.lee@x.example: groups are ["Finance","Marketing"], expected ["Finance"]']);
   });
 });
 
 describe('uniqueVars', () => {
   const fixture = parseFixture(
-    { name: 'n', source: 's', vars: { email: 'jordan.lee@x.example', group: 'Finance Analysts', oktaId: '00u8k2' }, steps: [{ name: 's', request: { method: 'GET', path: '/Users' }, expect: { status: 200 } }] },
+    {
+      name: 'n',
+      source: 's',
+      vars: { email: 'jordan.lee@x.example', group: 'Finance Analysts', oktaId: '00u8k2' },
+      steps: [{ name: 's', request: { method: 'GET', path: '/Users' }, expect: { status: 200 } }],
+    },
     'demo',
   );
 
@@ -248,9 +263,15 @@ describe('IdP fixtures', () => {
       const known = new Set(['$uuid', '$random', '$baseUrl', ...Object.keys(fixture.vars ?? {})]);
       for (const step of fixture.steps) {
         const used = placeholdersIn([step.request, step.expect]);
-        expect(used.filter((v) => !known.has(v)), step.name).toEqual([]);
+        expect(
+          used.filter((v) => !known.has(v)),
+          step.name,
+        ).toEqual([]);
         Object.keys(step.capture ?? {}).forEach((v) => known.add(v));
-        expect(placeholdersIn(step.state ?? {}).filter((v) => !known.has(v)), step.name).toEqual([]);
+        expect(
+          placeholdersIn(step.state ?? {}).filter((v) => !known.has(v)),
+          step.name,
+        ).toEqual([]);
       }
     });
 
@@ -278,7 +299,9 @@ describe('IdP fixtures', () => {
       const email = fixture.steps[deactivated].state!.users!.find((u) => u.active === false)!.email;
       const reactivation = fixture.steps
         .slice(deactivated + 1)
-        .find((s) => s.state?.users?.some((u) => u.email === email && u.active === true) && /^\{\{\w+\}\}$/.test(String((s.expect.body as { id?: unknown })?.id)));
+        .find(
+          (s) => s.state?.users?.some((u) => u.email === email && u.active === true) && /^\{\{\w+\}\}$/.test(String((s.expect.body as { id?: unknown })?.id)),
+        );
       expect(reactivation, 'a later step reactivates and expects the captured id').toBeDefined();
     });
   });
@@ -287,7 +310,9 @@ describe('IdP fixtures', () => {
     for (const fixture of [loadFixture('okta-catalog'), loadFixture('okta-wizard')]) {
       expect(fixture.headers).toMatchObject({ 'User-Agent': 'Okta SCIM Client 1.0.0', Accept: 'application/scim+json' });
       fixture.steps.filter((s) => s.request.method === 'POST').forEach((s) => expect(s.request.headers?.['Content-Type'], s.name).toBe('application/json'));
-      fixture.steps.filter((s) => s.request.path.includes('filter=')).forEach((s) => expect(s.request.path, s.name).toMatch(/filter=\w+%20eq%20%22[^ +]+%22&startIndex=1&count=100$/));
+      fixture.steps
+        .filter((s) => s.request.path.includes('filter='))
+        .forEach((s) => expect(s.request.path, s.name).toMatch(/filter=\w+%20eq%20%22[^ +]+%22&startIndex=1&count=100$/));
     }
   });
 
@@ -308,7 +333,9 @@ describe('IdP fixtures', () => {
   it('Entra encodes spaces as + and always asks groups without members', () => {
     for (const fixture of [loadFixture('entra-default'), loadFixture('entra-aadoptscim062020')]) {
       fixture.steps.filter((s) => s.request.path.includes('filter=')).forEach((s) => expect(s.request.path, s.name).not.toMatch(/%20| /));
-      fixture.steps.filter((s) => s.request.method === 'GET' && s.request.path.startsWith('/Groups')).forEach((s) => expect(s.request.path, s.name).toContain('excludedAttributes=members'));
+      fixture.steps
+        .filter((s) => s.request.method === 'GET' && s.request.path.startsWith('/Groups'))
+        .forEach((s) => expect(s.request.path, s.name).toContain('excludedAttributes=members'));
     }
   });
 
@@ -362,13 +389,29 @@ describe('replayFixture', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   const fixture = (steps: unknown[]): Fixture =>
-    parseFixture({ name: 'Demo', source: 'idp-behaviour.md §1.3', headers: { 'User-Agent': 'Okta SCIM Client 1.0.0' }, vars: { email: 'ann@x.example' }, steps }, 'demo');
-  const create = { name: 'create', request: { method: 'POST', path: '/Users', body: { userName: '{{email}}', password: '{{$random}}' } }, expect: { status: 201, body: { userName: '{{email}}' }, headers: { 'Content-Type': 'application/scim+json' } }, capture: { annId: 'id' } };
-  const readState = async (): Promise<NeutralState> => ({ users: [{ email: 'ANN@x.example', active: true, firstName: null, lastName: null, groups: [] }], groups: [] });
+    parseFixture(
+      { name: 'Demo', source: 'idp-behaviour.md §1.3', headers: { 'User-Agent': 'Okta SCIM Client 1.0.0' }, vars: { email: 'ann@x.example' }, steps },
+      'demo',
+    );
+  const create = {
+    name: 'create',
+    request: { method: 'POST', path: '/Users', body: { userName: '{{email}}', password: '{{$random}}' } },
+    expect: { status: 201, body: { userName: '{{email}}' }, headers: { 'Content-Type': 'application/scim+json' } },
+    capture: { annId: 'id' },
+  };
+  const readState = async (): Promise<NeutralState> => ({
+    users: [{ email: 'ANN@x.example', active: true, firstName: null, lastName: null, groups: [] }],
+    groups: [],
+  });
 
   it('sends templated requests with the token and fixture headers, captures ids and checks state', async () => {
     seen.length = 0;
-    const read = { name: 'read', request: { method: 'GET', path: '/Users/{{annId}}' }, expect: { status: 200, body: { id: '{{annId}}' } }, state: { users: [{ email: '{{email}}', active: true }] } };
+    const read = {
+      name: 'read',
+      request: { method: 'GET', path: '/Users/{{annId}}' },
+      expect: { status: 200, body: { id: '{{annId}}' } },
+      state: { users: [{ email: '{{email}}', active: true }] },
+    };
     const { vars } = await replayFixture(fixture([create, read]), { baseUrl, token: 's3cret', readState });
     expect(vars).toEqual({ email: 'ann@x.example', annId: 'u-42' });
     expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /scim/v2/Users', 'GET /scim/v2/Users/u-42']);

@@ -12,7 +12,13 @@ const SHOWN_BODY_CHARS = 2_000;
 const stringMap = z.record(z.string(), z.string());
 const strings = z.array(z.string());
 const personName = z.string().nullable().optional();
-const userExpectation = z.strictObject({ email: z.string(), active: z.boolean().optional(), firstName: personName, lastName: personName, groups: strings.optional() });
+const userExpectation = z.strictObject({
+  email: z.string(),
+  active: z.boolean().optional(),
+  firstName: personName,
+  lastName: personName,
+  groups: strings.optional(),
+});
 const stateExpectation = z.strictObject({
   users: z.array(userExpectation).optional(),
   groups: z.array(z.strictObject({ name: z.string(), members: strings.optional() })).optional(),
@@ -23,12 +29,23 @@ const stepSchema = z.strictObject({
   name: z.string().min(1),
   /** Why the IdP sends this, where the request shape alone does not say. */
   note: z.string().optional(),
-  request: z.strictObject({ method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']), path: z.string().startsWith('/'), headers: stringMap.optional(), body: z.unknown().optional() }),
+  request: z.strictObject({
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+    path: z.string().startsWith('/'),
+    headers: stringMap.optional(),
+    body: z.unknown().optional(),
+  }),
   expect: z.strictObject({ status: z.number().int(), body: z.unknown().optional(), absent: strings.optional(), headers: stringMap.optional() }),
   capture: stringMap.optional(),
   state: stateExpectation.optional(),
 });
-const fixtureSchema = z.strictObject({ name: z.string().min(1), source: z.string().min(1), headers: stringMap.optional(), vars: stringMap.optional(), steps: z.array(stepSchema).min(1) });
+const fixtureSchema = z.strictObject({
+  name: z.string().min(1),
+  source: z.string().min(1),
+  headers: stringMap.optional(),
+  vars: stringMap.optional(),
+  steps: z.array(stepSchema).min(1),
+});
 
 export type FixtureStep = z.infer<typeof stepSchema>;
 export type ExpectedState = z.infer<typeof stateExpectation>;
@@ -48,7 +65,9 @@ export interface ReplayOptions {
 }
 
 export function listFixtures(): string[] {
-  return readdirSync(FIXTURE_DIR).flatMap((file) => (file.endsWith('.json') ? [file.slice(0, -'.json'.length)] : [])).sort();
+  return readdirSync(FIXTURE_DIR)
+    .flatMap((file) => (file.endsWith('.json') ? [file.slice(0, -'.json'.length)] : []))
+    .sort();
 }
 
 /** Checks a fixture's shape strictly, so a misspelt key fails loudly instead of silently asserting nothing. */
@@ -250,14 +269,16 @@ export function stateMismatches(state: NeutralState, expected: ExpectedState): s
       continue;
     }
     for (const field of USER_FIELDS) {
-      if (want[field] !== undefined && user[field] !== want[field]) problems.push(`user ${want.email}: ${field} is ${show(user[field])}, expected ${show(want[field])}`);
+      if (want[field] !== undefined && user[field] !== want[field])
+        problems.push(`user ${want.email}: ${field} is ${show(user[field])}, expected ${show(want[field])}`);
     }
     if (want.groups && !sameSet(user.groups, want.groups)) problems.push(`user ${want.email}: groups are ${show(user.groups)}, expected ${show(want.groups)}`);
   }
   for (const want of expected.groups ?? []) {
     const group = groupOf(want.name);
     if (!group) problems.push(`group ${want.name}: missing`);
-    else if (want.members && !sameSet(group.members, want.members, lower)) problems.push(`group ${want.name}: members are ${show(group.members)}, expected ${show(want.members)}`);
+    else if (want.members && !sameSet(group.members, want.members, lower))
+      problems.push(`group ${want.name}: members are ${show(group.members)}, expected ${show(want.members)}`);
   }
   problems.push(...(expected.absentUsers ?? []).filter(userOf).map((email) => `user ${email}: should not exist`));
   problems.push(...(expected.absentGroups ?? []).filter(groupOf).map((name) => `group ${name}: should not exist`));
@@ -280,7 +301,13 @@ interface Exchange {
   json: unknown;
 }
 
-async function send(step: FixtureStep, fixtureHeaders: Record<string, string>, vars: Record<string, string>, options: ReplayOptions, where: string): Promise<Exchange> {
+async function send(
+  step: FixtureStep,
+  fixtureHeaders: Record<string, string>,
+  vars: Record<string, string>,
+  options: ReplayOptions,
+  where: string,
+): Promise<Exchange> {
   const request = renderTemplate(step.request, vars);
   const headers = new Headers({ authorization: `Bearer ${options.token}` });
   for (const [name, value] of Object.entries({ ...renderTemplate(fixtureHeaders, vars), ...request.headers })) headers.set(name, value);
@@ -300,7 +327,13 @@ async function send(step: FixtureStep, fixtureHeaders: Record<string, string>, v
   }
   const text = await response.text();
   const shown = text.length > SHOWN_BODY_CHARS ? `${text.slice(0, SHOWN_BODY_CHARS)}…` : text;
-  return { summary: `${request.method} ${request.path} → ${response.status}\n${shown}`, status: response.status, headers: response.headers, text, json: parseJson(text) };
+  return {
+    summary: `${request.method} ${request.path} → ${response.status}\n${shown}`,
+    status: response.status,
+    headers: response.headers,
+    text,
+    json: parseJson(text),
+  };
 }
 
 const listed = (problems: string[]) => problems.map((p) => `\n  - ${p}`).join('');

@@ -23,7 +23,10 @@ async function waitForHealth(origin: string, child: ChildProcess, logs: string[]
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`bi-scim exited with ${child.exitCode}:\n${logs.join('\n')}`);
-    const ok = await fetch(`${origin}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${origin}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -34,17 +37,34 @@ async function waitForHealth(origin: string, child: ChildProcess, logs: string[]
  * `command` defaults to the source entry point; the production test passes the built one. A `BI_SCIM_PORT` in
  * `env` is kept, so a killed sidecar can come back where its clients still send requests.
  */
-export async function startSidecarProcess(env: Record<string, string>, command: string[] = [process.execPath, 'src/main.ts', 'serve']): Promise<SidecarProcess> {
+export async function startSidecarProcess(
+  env: Record<string, string>,
+  command: string[] = [process.execPath, 'src/main.ts', 'serve'],
+): Promise<SidecarProcess> {
   const [port, metricsPort] = [env.BI_SCIM_PORT ? Number(env.BI_SCIM_PORT) : await freePort(), await freePort()];
   const basePath = env.BI_SCIM_BASE_PATH ?? '/scim/v2';
   const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     // No grace period by default: a test's sidecar has no load balancer to wait for.
-    env: { PATH: process.env.PATH, BI_SCIM_HOST: '127.0.0.1', BI_SCIM_PORT: String(port), BI_SCIM_METRICS_PORT: String(metricsPort), BI_SCIM_LOG_LEVEL: 'info', BI_SCIM_SHUTDOWN_GRACE_SECONDS: '0', ...env },
+    env: {
+      PATH: process.env.PATH,
+      BI_SCIM_HOST: '127.0.0.1',
+      BI_SCIM_PORT: String(port),
+      BI_SCIM_METRICS_PORT: String(metricsPort),
+      BI_SCIM_LOG_LEVEL: 'info',
+      BI_SCIM_SHUTDOWN_GRACE_SECONDS: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
-  const collect = (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+  const collect = (chunk: Buffer) =>
+    logs.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const origin = `http://127.0.0.1:${port}`;

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import { idRow, supersetRef } from '../../src/targets/superset/payloads.ts';
 import type { NeutralState } from './replay.ts';
 
-const userRow = idRow.extend({ email: z.string(), active: z.boolean(), first_name: z.string().nullable(), last_name: z.string().nullable(), groups: z.array(supersetRef) });
+const userRow = idRow.extend({
+  email: z.string(),
+  active: z.boolean(),
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
+  groups: z.array(supersetRef),
+});
 const groupRow = supersetRef.extend({ users: z.array(idRow) });
 
 export function supersetState(url: string, credentials: { username: string; password: string }): () => Promise<NeutralState> {

@@ -171,7 +171,10 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
 
     test('a second user with the same email is a conflict', async () => {
       const created = await newUser();
-      await expectTargetError(target.createUser({ email: created.email, username: `other-${created.email}`, givenName: 'B', familyName: 'C', locale: null }), 'conflict');
+      await expectTargetError(
+        target.createUser({ email: created.email, username: `other-${created.email}`, givenName: 'B', familyName: 'C', locale: null }),
+        'conflict',
+      );
     });
 
     test('a second group with the same name is a conflict', async () => {

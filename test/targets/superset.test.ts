@@ -30,12 +30,24 @@ if (process.env.CI && !url) {
 }
 
 type Settings = Config['superset'];
-const settings = (overrides: Partial<Settings> = {}): Settings => ({ usernameTemplate: '{userName}', groupMode: 'groups', baselineRole: 'Gamma', hardDelete: false, ...overrides });
+const settings = (overrides: Partial<Settings> = {}): Settings => ({
+  usernameTemplate: '{userName}',
+  groupMode: 'groups',
+  baselineRole: 'Gamma',
+  hardDelete: false,
+  ...overrides,
+});
 const uniqueEmail = () => `Person.${randomUUID().slice(0, 12)}@Example.com`;
 const targets: SupersetTarget[] = [];
 
 function makeTarget(overrides: Partial<Settings> = {}, credentials = admin, baseUrl = url!, onCall?: (s: HttpCallSample) => void): SupersetTarget {
-  const target = new SupersetTarget({ url: baseUrl, ...credentials, superset: settings(overrides), http: { onCall }, withLock: (key, fn) => store.withLock(key, fn) });
+  const target = new SupersetTarget({
+    url: baseUrl,
+    ...credentials,
+    superset: settings(overrides),
+    http: { onCall },
+    withLock: (key, fn) => store.withLock(key, fn),
+  });
   targets.push(target);
   return target;
 }
@@ -62,12 +74,16 @@ async function rolesOf(userId: string): Promise<string[]> {
 }
 
 async function errorOf(promise: Promise<unknown>): Promise<TargetError> {
-  const err = await promise.then(() => null, (e: unknown) => e);
+  const err = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TargetError);
   return err as TargetError;
 }
 
-const newUser = (target: SupersetTarget, email = uniqueEmail()) => target.createUser({ email, username: email.split('@')[0], givenName: 'Test', familyName: 'Person', locale: null });
+const newUser = (target: SupersetTarget, email = uniqueEmail()) =>
+  target.createUser({ email, username: email.split('@')[0], givenName: 'Test', familyName: 'Person', locale: null });
 
 describe.skipIf(!url)('Superset adapter on a real Superset 6.1.0', () => {
   afterAll(async () => {
@@ -252,7 +268,14 @@ describe.skipIf(!url)('Superset adapter on a real Superset 6.1.0', () => {
       const target = makeTarget();
       const group = await target.createGroup(`only-${randomUUID().slice(0, 8)}`);
       const email = uniqueEmail();
-      const made = await api<{ id: number }>('POST', '/api/v1/security/users/', { first_name: 'A', last_name: 'B', username: email, email, password: `Pw-${randomUUID()}-Aa1!`, groups: [Number(group.id)] });
+      const made = await api<{ id: number }>('POST', '/api/v1/security/users/', {
+        first_name: 'A',
+        last_name: 'B',
+        username: email,
+        email,
+        password: `Pw-${randomUUID()}-Aa1!`,
+        groups: [Number(group.id)],
+      });
       expect(await rolesOf(String(made.body.id))).toEqual([]);
       await target.removeMembers(group.id, [String(made.body.id)]);
       expect(await rolesOf(String(made.body.id))).toEqual(['Gamma']);
@@ -286,7 +309,7 @@ describe.skipIf(!url)('the last active human Admin of Superset, through SCIM (a 
     await own?.stop();
   });
 
-  test('bi-scim\'s own account does not count: the last human Admin, direct or through a group, stays', async () => {
+  test("bi-scim's own account does not count: the last human Admin, direct or through a group, stays", async () => {
     const target = makeTarget({}, own, own.url);
     const provisioning = createProvisioning({
       store: new MemoryStore(),
@@ -295,14 +318,31 @@ describe.skipIf(!url)('the last active human Admin of Superset, through SCIM (a 
       metrics: noMetrics,
       options: { groupMappings: [{ idpGroup: 'superset-admins', target: 'Admin' }], protectedUsers: [], usernameTemplate: '{userName}', hardDelete: false },
     });
-    const app = createApp({ provisioning, logger: provisioning.logger, basePath: '', tokens: parseConfiguredTokens('t', 'env'), maxBodyBytes: 1_000_000, rateLimitRps: 0 });
+    const app = createApp({
+      provisioning,
+      logger: provisioning.logger,
+      basePath: '',
+      tokens: parseConfiguredTokens('t', 'env'),
+      maxBodyBytes: 1_000_000,
+      rateLimitRps: 0,
+    });
     const scim = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
-      const res = await app.request(path, { method, headers: { authorization: 'Bearer t', 'content-type': 'application/scim+json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await app.request(path, {
+        method,
+        headers: { authorization: 'Bearer t', 'content-type': 'application/scim+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: res.status, body: res.status === 204 ? null : await res.json() };
     };
-    const user = (name: string) => ({ schemas: [URN.user], userName: `${name}-${randomUUID().slice(0, 6)}@example.com`, emails: [{ value: `${name}-${randomUUID().slice(0, 6)}@example.com`, primary: true }], active: true });
+    const user = (name: string) => ({
+      schemas: [URN.user],
+      userName: `${name}-${randomUUID().slice(0, 6)}@example.com`,
+      emails: [{ value: `${name}-${randomUUID().slice(0, 6)}@example.com`, primary: true }],
+      active: true,
+    });
     const deactivate = (id: string) => scim('PATCH', `/Users/${id}`, { schemas: [URN.patchOp], Operations: [{ op: 'replace', value: { active: false } }] });
-    const removeMember = (group: string, id: string) => scim('PATCH', `/Groups/${group}`, { schemas: [URN.patchOp], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
+    const removeMember = (group: string, id: string) =>
+      scim('PATCH', `/Groups/${group}`, { schemas: [URN.patchOp], Operations: [{ op: 'remove', path: `members[value eq "${id}"]` }] });
 
     const human = (await scim('POST', '/Users', user('human'))).body.id as string;
     const admins = (await scim('POST', '/Groups', { schemas: [URN.group], displayName: 'superset-admins', members: [{ value: human }] })).body.id as string;
@@ -311,7 +351,8 @@ describe.skipIf(!url)('the last active human Admin of Superset, through SCIM (a 
     expect((await target.getUser(human))?.active).toBe(true);
 
     // Admin through a FAB group carrying the Admin role: the direct role may go, the group may not.
-    const platform = (await scim('POST', '/Groups', { schemas: [URN.group], displayName: `platform-${randomUUID().slice(0, 6)}`, members: [{ value: human }] })).body.id as string;
+    const platform = (await scim('POST', '/Groups', { schemas: [URN.group], displayName: `platform-${randomUUID().slice(0, 6)}`, members: [{ value: human }] }))
+      .body.id as string;
     const adminRolePk = Number((await target.findMappingTarget('Admin'))!.id.replace('role:', ''));
     const http = new HttpClient({ baseUrl: own.url });
     expect((await new SupersetSession(http, own).call('PUT', `/api/v1/security/groups/${platform}`, { json: { roles: [adminRolePk] } })).status).toBe(200);
@@ -322,7 +363,9 @@ describe.skipIf(!url)('the last active human Admin of Superset, through SCIM (a 
 
     // A second active human Admin makes either expendable.
     const second = (await scim('POST', '/Users', user('second'))).body.id as string;
-    expect((await scim('PATCH', `/Groups/${admins}`, { schemas: [URN.patchOp], Operations: [{ op: 'add', path: 'members', value: [{ value: second }] }] })).status).toBe(204);
+    expect(
+      (await scim('PATCH', `/Groups/${admins}`, { schemas: [URN.patchOp], Operations: [{ op: 'add', path: 'members', value: [{ value: second }] }] })).status,
+    ).toBe(204);
     expect((await removeMember(platform, human)).status).toBe(204);
     expect((await target.getUser(human))?.isAdmin).toBe(false);
   }, 90_000);

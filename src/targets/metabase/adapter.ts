@@ -50,7 +50,8 @@ export class MetabaseTarget implements Target {
     const health = await this.http.call('GET', '/api/health');
     if (health.status !== 200) throw new TargetError('unavailable', `Metabase health answered ${health.status}`, health.status);
     const account = await this.serviceAccount();
-    if (!account.isAdmin) throw new TargetError('auth', 'the Metabase credentials are not in the Administrators group: bi-scim needs an administrator\'s API key or login');
+    if (!account.isAdmin)
+      throw new TargetError('auth', "the Metabase credentials are not in the Administrators group: bi-scim needs an administrator's API key or login");
   }
 
   async serviceAccount(): Promise<ServiceAccount> {
@@ -88,7 +89,12 @@ export class MetabaseTarget implements Target {
   }
 
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
-    const created = await this.api.must('POST', '/api/user', { json: { email: input.email, first_name: input.givenName, last_name: input.familyName } }, metabaseUser);
+    const created = await this.api.must(
+      'POST',
+      '/api/user',
+      { json: { email: input.email, first_name: input.givenName, last_name: input.familyName } },
+      metabaseUser,
+    );
     // POST /api/user takes no locale: the caller's follow-up updateUser sets it.
     return toDirectoryUser(created);
   }
@@ -231,4 +237,3 @@ export class MetabaseTarget implements Target {
     await this.http.close();
   }
 }
-

@@ -12,8 +12,14 @@ export const metabaseUser = z.object({
   last_name: z.string().nullable(),
   is_active: z.boolean(),
   is_superuser: z.boolean(),
-  locale: z.string().nullish().transform((v) => v ?? null),
-  sso_source: z.string().nullish().transform((v) => v ?? null),
+  locale: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
+  sso_source: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   date_joined: z.string().nullish(),
   updated_at: z.string().nullish(),
   /** GET/POST/PUT by id. */

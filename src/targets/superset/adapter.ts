@@ -9,7 +9,20 @@ import { HttpClient, type HttpCallSample } from '../http.ts';
 import { fieldsWritten, TargetError, type Target } from '../target.ts';
 import { activeAdmins } from './admins.ts';
 import { MemberWriter } from './members.ts';
-import { ADMIN_ROLE, BI_CONCURRENCY, BUILT_IN_ROLES, GROUP_NAME_MAX, ITEM_ONLY, PAGE_SIZE, ROUTES, fromGroup, fromRole, listQuery, formatGroupRef, parseGroupRef } from './payloads.ts';
+import {
+  ADMIN_ROLE,
+  BI_CONCURRENCY,
+  BUILT_IN_ROLES,
+  GROUP_NAME_MAX,
+  ITEM_ONLY,
+  PAGE_SIZE,
+  ROUTES,
+  fromGroup,
+  fromRole,
+  listQuery,
+  formatGroupRef,
+  parseGroupRef,
+} from './payloads.ts';
 import { idRow, ignored, item, listPage, meAnswer, supersetGroup, supersetRef, supersetUser, toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
 import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetUser } from './payloads.ts';
 import { SupersetApi, SupersetSession, type SessionOptions } from './session.ts';
@@ -169,7 +182,8 @@ export class SupersetTarget implements Target {
   async updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser> {
     const body = toUserUpdate(current, changes);
     if (Object.keys(body).length === 0) return current;
-    const moved = (col: 'email' | 'username') => (body[col] !== undefined && body[col].toLowerCase() !== (current[col] ?? '').toLowerCase() ? { [col]: body[col] } : {});
+    const moved = (col: 'email' | 'username') =>
+      body[col] !== undefined && body[col].toLowerCase() !== (current[col] ?? '').toLowerCase() ? { [col]: body[col] } : {};
     await this.assertUserFree({ ...moved('email'), ...moved('username') }, current.id);
     await this.api.must('PUT', USER, { params: { id: current.id }, json: body }, ignored);
     return (await this.toUser(await this.requireUserRow(current.id)))!;

@@ -39,7 +39,11 @@ export class MemberWriter {
       const current = await this.groupMemberIds(pk);
       const next = change === 'add' ? [...new Set([...current, ...ids])] : current.filter((id) => !ids.includes(id));
       if (next.length === current.length) return;
-      if (change === 'remove') await this.#keepSomeRole(current.filter((id) => ids.includes(id)), pk);
+      if (change === 'remove')
+        await this.#keepSomeRole(
+          current.filter((id) => ids.includes(id)),
+          pk,
+        );
       // FAB checks every id before writing: an unknown one is a 400 that changes nothing.
       await this.#api.must('PUT', ROUTES.group, { params: { id: pk }, json: { users: next.map(Number) } }, ignored);
     });

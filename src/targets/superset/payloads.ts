@@ -15,13 +15,25 @@ export const supersetUser = z.object({
   id: pk,
   username: z.string(),
   email: z.string(),
-  first_name: z.string().nullish().transform((v) => v ?? ''),
-  last_name: z.string().nullish().transform((v) => v ?? ''),
+  first_name: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  last_name: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
   active: z.boolean().nullable(),
   roles: z.array(supersetRef),
   groups: z.array(supersetRef),
-  created_on: z.string().nullish().transform((v) => v ?? null),
-  changed_on: z.string().nullish().transform((v) => v ?? null),
+  created_on: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
+  changed_on: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type SupersetUser = z.output<typeof supersetUser>;
 
@@ -155,7 +167,10 @@ function truncate(value: string | null | undefined, max: number): string {
 export function generatePassword(): string {
   const classes = ['ABCDEFGHJKLMNPQRSTUVWXYZ', 'abcdefghijkmnopqrstuvwxyz', '23456789', '!#$%*+-=?@^_~'];
   const all = classes.join('');
-  const chars = [...classes.flatMap((set) => Array.from({ length: 4 }, () => set[randomInt(set.length)])), ...Array.from({ length: 24 }, () => all[randomInt(all.length)])];
+  const chars = [
+    ...classes.flatMap((set) => Array.from({ length: 4 }, () => set[randomInt(set.length)])),
+    ...Array.from({ length: 24 }, () => all[randomInt(all.length)]),
+  ];
   for (let i = chars.length - 1; i > 0; i--) {
     const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j], chars[i]];

@@ -56,12 +56,24 @@ function isRejectedToken(res: HttpResponse): boolean {
 
 /** Login refusals, first match wins: each names what the operator has to change. */
 const LOGIN_REFUSALS: ReadonlyArray<[(res: HttpResponse, detail: string) => boolean, (user: string) => TargetError]> = [
-  [(res) => res.status === 404, () => new TargetError('bad_gateway', `Superset has no ${LOGIN_ROUTE}: keep FAB_ADD_SECURITY_VIEWS on and set FAB_ADD_SECURITY_API = True in superset_config.py`, 404)],
+  [
+    (res) => res.status === 404,
+    () =>
+      new TargetError(
+        'bad_gateway',
+        `Superset has no ${LOGIN_ROUTE}: keep FAB_ADD_SECURITY_VIEWS on and set FAB_ADD_SECURITY_API = True in superset_config.py`,
+        404,
+      ),
+  ],
   [
     (_, detail) => /alternative authentication provider/i.test(detail),
-    (user) => new TargetError('auth', `Superset refused the database login of "${user}" because it uses SSO: set AUTH_API_LOGIN_ALLOW_MULTIPLE_PROVIDERS = True`, 400),
+    (user) =>
+      new TargetError('auth', `Superset refused the database login of "${user}" because it uses SSO: set AUTH_API_LOGIN_ALLOW_MULTIPLE_PROVIDERS = True`, 400),
   ],
-  [(res) => res.status === 401, (user) => new TargetError('auth', `Superset refused the login of "${user}": wrong password, an inactive account, or not a database (AUTH_DB) user`, 401)],
+  [
+    (res) => res.status === 401,
+    (user) => new TargetError('auth', `Superset refused the login of "${user}": wrong password, an inactive account, or not a database (AUTH_DB) user`, 401),
+  ],
 ];
 
 export class SupersetSession implements Caller {
@@ -150,7 +162,10 @@ export class SupersetSession implements Caller {
 /** JSON calls to the security API with FAB's paging and name lookups. */
 export class SupersetApi extends ApiClient {
   constructor(session: SupersetSession) {
-    super(session, { toError: (method, route, res) => supersetError(method, route, res, session.username), isMissingRow: (route, res) => !isUnregisteredApi(route, res) });
+    super(session, {
+      toError: (method, route, res) => supersetError(method, route, res, session.username),
+      isMissingRow: (route, res) => !isUnregisteredApi(route, res),
+    });
   }
 
   /** Every row matching `filters`, in ascending id, page by page; a list longer than `maxRows` fails instead of looping on. */

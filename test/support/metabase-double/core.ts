@@ -52,9 +52,23 @@ export function createMetabaseState(options: MetabaseStateOptions = {}): Metabas
   const now = nowIso();
   directory.insertUser(
     {
-      email: 'internal@metabase.com', first_name: 'Metabase', last_name: 'Internal', type: 'internal', is_active: false,
-      is_superuser: false, is_qbnewb: true, is_data_analyst: false, sso_source: null, locale: null, login_attributes: null,
-      tenant_id: null, date_joined: now, updated_at: now, last_login: null, deactivated_at: now, password: null,
+      email: 'internal@metabase.com',
+      first_name: 'Metabase',
+      last_name: 'Internal',
+      type: 'internal',
+      is_active: false,
+      is_superuser: false,
+      is_qbnewb: true,
+      is_data_analyst: false,
+      sso_source: null,
+      locale: null,
+      login_attributes: null,
+      tenant_id: null,
+      date_joined: now,
+      updated_at: now,
+      last_login: null,
+      deactivated_at: now,
+      password: null,
     },
     INTERNAL_USER_ID,
   );

@@ -9,9 +9,7 @@ import { groupJson, membersOf, membershipJson } from './views.ts';
 function listGroups(ctx: RequestContext): Reply {
   requireSuperuser(ctx);
   const { directory, rules } = ctx.core;
-  const groups = directory
-    .allGroups()
-    .sort((a, b) => compareNullable(a.name.toLowerCase(), b.name.toLowerCase()) || a.id - b.id);
+  const groups = directory.allGroups().sort((a, b) => compareNullable(a.name.toLowerCase(), b.name.toLowerCase()) || a.id - b.id);
   return json(pageOf(groups, ctx.paging).map((g) => ({ ...groupJson(g), member_count: rules.activeMembers(g.id).length })));
 }
 
@@ -62,8 +60,11 @@ function listMemberships(ctx: RequestContext): Reply {
 
 /** Answers the group's whole active member list, not the new membership (issue #39410). */
 function addMembership(ctx: RequestContext): Reply {
-  new Schema(ctx.body).check('group_id', KINDS.positiveInt, { required: true }).check('user_id', KINDS.positiveInt, { required: true })
-    .check('is_group_manager', KINDS.boolean).done();
+  new Schema(ctx.body)
+    .check('group_id', KINDS.positiveInt, { required: true })
+    .check('user_id', KINDS.positiveInt, { required: true })
+    .check('is_group_manager', KINDS.boolean)
+    .done();
   requireSuperuser(ctx);
   if (ctx.body.is_group_manager === true) throw textError(402, GROUP_MANAGER_PAYWALL);
   const groupId = ctx.body.group_id as number;

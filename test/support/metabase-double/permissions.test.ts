@@ -38,7 +38,13 @@ describe('groups', () => {
     const members = answer.body.members;
     expect(members.map((m: { email: string }) => m.email)).toEqual([mb.adminEmail, expect.stringMatching(/@api-key\.invalid$/)]);
     expect(members[0]).toMatchObject({
-      user_id: 1, id: 1, first_name: 'Admin', last_name: 'User', is_superuser: true, group_id: 2, common_name: 'Admin User',
+      user_id: 1,
+      id: 1,
+      first_name: 'Admin',
+      last_name: 'User',
+      is_superuser: true,
+      group_id: 2,
+      common_name: 'Admin User',
       membership_id: expect.any(Number),
     });
     expect(await api('GET', '/api/permissions/group/999')).toMatchObject({ status: 404, body: 'Not found.' });

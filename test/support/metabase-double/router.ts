@@ -3,9 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, RequestListener, ServerRespo
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetabaseCore, RequestContext, Route } from './core.ts';
 import { PERMISSIONS_ROUTES } from './permissions-api.ts';
-import {
-  exceptionError, FORBIDDEN, MetabaseError, NO_ENDPOINT, NOT_FOUND, textError, UNAUTHENTICATED, type Reply,
-} from './responses.ts';
+import { exceptionError, FORBIDDEN, MetabaseError, NO_ENDPOINT, NOT_FOUND, textError, UNAUTHENTICATED, type Reply } from './responses.ts';
 import { OPEN_ROUTES } from './session-api.ts';
 import { USER_ROUTES } from './users-api.ts';
 import { KINDS, parsePaging, Schema } from './validation.ts';

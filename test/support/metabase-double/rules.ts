@@ -28,9 +28,7 @@ export function compareNullable(a: string | null, b: string | null): number {
 /** ORDER BY lower(first_name), lower(last_name), id — the order of GET /api/user and of group `members`. */
 export function compareByName(a: DoubleUser, b: DoubleUser): number {
   return (
-    compareNullable(lowerOrNull(a.first_name), lowerOrNull(b.first_name)) ||
-    compareNullable(lowerOrNull(a.last_name), lowerOrNull(b.last_name)) ||
-    a.id - b.id
+    compareNullable(lowerOrNull(a.first_name), lowerOrNull(b.first_name)) || compareNullable(lowerOrNull(a.last_name), lowerOrNull(b.last_name)) || a.id - b.id
   );
 }
 
@@ -49,9 +47,22 @@ export class MetabaseRules {
   createUser(fields: NewUser): DoubleUser {
     const now = nowIso();
     const user = this.directory.insertUser({
-      first_name: null, last_name: null, type: 'personal', is_active: true, is_superuser: false, is_qbnewb: true,
-      is_data_analyst: false, sso_source: null, locale: null, login_attributes: null, tenant_id: null,
-      date_joined: now, updated_at: now, last_login: null, deactivated_at: fields.is_active === false ? now : null, password: null,
+      first_name: null,
+      last_name: null,
+      type: 'personal',
+      is_active: true,
+      is_superuser: false,
+      is_qbnewb: true,
+      is_data_analyst: false,
+      sso_source: null,
+      locale: null,
+      login_attributes: null,
+      tenant_id: null,
+      date_joined: now,
+      updated_at: now,
+      last_login: null,
+      deactivated_at: fields.is_active === false ? now : null,
+      password: null,
       ...fields,
       email: fields.email.toLowerCase(),
     });
@@ -77,9 +88,7 @@ export class MetabaseRules {
 
   /** The last *active* member of Administrators can be neither removed nor deactivated. */
   throwIfLastAdmin(userId: number): void {
-    const others = this.directory
-      .membershipsOfGroup(ADMIN_GROUP_ID)
-      .filter((m) => m.user_id !== userId && this.directory.user(m.user_id)?.is_active);
+    const others = this.directory.membershipsOfGroup(ADMIN_GROUP_ID).filter((m) => m.user_id !== userId && this.directory.user(m.user_id)?.is_active);
     if (others.length === 0) throw textError(400, LAST_ADMIN_REFUSAL);
   }
 
@@ -127,7 +136,10 @@ export class MetabaseRules {
   }
 
   groupIdsOf(userId: number): number[] {
-    return this.directory.membershipsOfUser(userId).map((m) => m.group_id).sort((a, b) => a - b);
+    return this.directory
+      .membershipsOfUser(userId)
+      .map((m) => m.group_id)
+      .sort((a, b) => a - b);
   }
 
   /** Names are unique case-insensitively, and a group's own name counts: see renameGroup. */

@@ -6,8 +6,7 @@ import { KINDS, Schema } from './validation.ts';
 
 /** 200 `{"id": "<uuid>"}` plus the session cookies; every failure is a 401 with `errors` (metabase-api.md §3.2). */
 function logIn(ctx: RequestContext): Reply {
-  new Schema(ctx.body).check('username', KINDS.nonBlankString, { required: true })
-    .check('password', KINDS.nonBlankString, { required: true }).done();
+  new Schema(ctx.body).check('username', KINDS.nonBlankString, { required: true }).check('password', KINDS.nonBlankString, { required: true }).done();
   const session = ctx.core.auth.logIn(ctx.body.username as string, ctx.body.password as string, ctx.ip);
   return { ...json({ id: session.id }), headers: { 'set-cookie': session.cookies } };
 }

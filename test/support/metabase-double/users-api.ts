@@ -19,7 +19,10 @@ const MEMBERSHIP_LIST = {
 const LOGIN_ATTRIBUTES = {
   message: 'map from <login attribute keys must not start with `@`> to <anything>',
   accepts: (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => !k.startsWith('@')),
-  specific: (v: unknown) => Object.keys(v ?? {}).filter((k) => k.startsWith('@')).map(() => 'login attribute keys must not start with `@`'),
+  specific: (v: unknown) =>
+    Object.keys(v ?? {})
+      .filter((k) => k.startsWith('@'))
+      .map(() => 'login attribute keys must not start with `@`'),
 };
 
 const SSO_EMAIL_OWNERS = new Set(['google', 'ldap']);
@@ -130,9 +133,14 @@ function applyMembershipList(ctx: RequestContext, userId: number, list: unknown,
 /** `is_superuser` and `password` are not in the schema: the first is ignored, the second stripped (random password). */
 function createUser(ctx: RequestContext): Reply {
   const body = ctx.body;
-  new Schema(body).check('first_name', KINDS.nonBlankString).check('last_name', KINDS.nonBlankString)
-    .check('email', KINDS.email, { required: true }).check('user_group_memberships', MEMBERSHIP_LIST)
-    .check('login_attributes', LOGIN_ATTRIBUTES).check('source', KINDS.string).done();
+  new Schema(body)
+    .check('first_name', KINDS.nonBlankString)
+    .check('last_name', KINDS.nonBlankString)
+    .check('email', KINDS.email, { required: true })
+    .check('user_group_memberships', MEMBERSHIP_LIST)
+    .check('login_attributes', LOGIN_ATTRIBUTES)
+    .check('source', KINDS.string)
+    .done();
   requireSuperuser(ctx);
   const { directory, rules } = ctx.core;
   const email = (body.email as string).toLowerCase();
@@ -163,10 +171,18 @@ function userChanges(body: Record<string, unknown>, asSuperuser: boolean): Parti
 /** PUT /api/user/:id, checks in the handler's order (metabase-api.md §1.6). */
 function updateUser(ctx: RequestContext): Reply {
   const { body, params } = ctx;
-  new Schema(body).check('email', KINDS.email).check('first_name', KINDS.nonBlankString).check('last_name', KINDS.nonBlankString)
-    .check('user_group_memberships', MEMBERSHIP_LIST).check('is_superuser', KINDS.boolean).check('is_data_analyst', KINDS.boolean)
-    .check('is_group_manager', KINDS.boolean).check('login_attributes', LOGIN_ATTRIBUTES).check('locale', KINDS.locale)
-    .check('tenant_id', KINDS.positiveInt).done();
+  new Schema(body)
+    .check('email', KINDS.email)
+    .check('first_name', KINDS.nonBlankString)
+    .check('last_name', KINDS.nonBlankString)
+    .check('user_group_memberships', MEMBERSHIP_LIST)
+    .check('is_superuser', KINDS.boolean)
+    .check('is_data_analyst', KINDS.boolean)
+    .check('is_group_manager', KINDS.boolean)
+    .check('login_attributes', LOGIN_ATTRIBUTES)
+    .check('locale', KINDS.locale)
+    .check('tenant_id', KINDS.positiveInt)
+    .done();
   const caller = requireSelfOrSuperuser(ctx, params.id);
   if (params.id === INTERNAL_USER_ID) throw textError(400, 'Not able to modify the internal user');
   const { directory, rules } = ctx.core;
@@ -174,7 +190,10 @@ function updateUser(ctx: RequestContext): Reply {
   if (!before?.is_active) throw notFound();
   const changesEmail = typeof body.email === 'string' && body.email !== before.email;
   if (changesEmail && !caller.is_superuser && SSO_EMAIL_OWNERS.has(before.sso_source ?? '')) throw forbidden();
-  for (const [key, label] of [['first_name', 'first'], ['last_name', 'last']] as const) {
+  for (const [key, label] of [
+    ['first_name', 'first'],
+    ['last_name', 'last'],
+  ] as const) {
     if (key in body && body[key] !== before[key] && before.sso_source !== null) {
       throw fieldError(key, `Editing ${label} name is not allowed for SSO users.`);
     }

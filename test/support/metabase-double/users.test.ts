@@ -66,7 +66,12 @@ describe('GET /api/user', () => {
     mb.seed.user({ email: 'carl@example.com', first_name: 'Carl', last_name: 'Zed' });
     mb.seed.user({ email: 'amy@example.com', first_name: 'amy', last_name: 'Young' });
     expect(emails(await api('GET', '/api/user'))).toEqual([
-      mb.adminEmail, 'amy@example.com', 'bob2@example.com', 'bob1@example.com', 'carl@example.com', 'nameless@example.com',
+      mb.adminEmail,
+      'amy@example.com',
+      'bob2@example.com',
+      'bob1@example.com',
+      'carl@example.com',
+      'nameless@example.com',
     ]);
   });
 

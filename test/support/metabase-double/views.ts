@@ -38,9 +38,7 @@ export function userWithMemberships(rules: MetabaseRules, user: DoubleUser): Rec
 
 /** GET /api/user/:id (newest): attribute → {source, frozen, value}. */
 export function structuredAttributes(user: DoubleUser): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(user.login_attributes ?? {}).map(([key, value]) => [key, { source: 'user', frozen: false, value }]),
-  );
+  return Object.fromEntries(Object.entries(user.login_attributes ?? {}).map(([key, value]) => [key, { source: 'user', frozen: false, value }]));
 }
 
 /** A GET /api/user entry for an admin: no user_group_memberships, but group_ids and the personal collection. */

@@ -77,7 +77,10 @@ async function runSupersetCli(venv: string, home: string, args: string[]): Promi
  * dies half-way never leaves a broken template behind.
  */
 async function ensureTemplateDb(venv: string): Promise<{ db: string; password: string }> {
-  const configHash = createHash('sha256').update(await readFile(CONFIG_PATH)).digest('hex').slice(0, 12);
+  const configHash = createHash('sha256')
+    .update(await readFile(CONFIG_PATH))
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(venv, `.bi-scim-template-${configHash}`);
   const built = async () => {
     const { password } = JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')) as { password: string };
@@ -90,7 +93,20 @@ async function ensureTemplateDb(venv: string): Promise<{ db: string; password: s
   const password = `${randomBytes(18).toString('base64url')}-Aa1!`;
   try {
     await runSupersetCli(venv, scratch, ['db', 'upgrade']);
-    await runSupersetCli(venv, scratch, ['fab', 'create-admin', '--username', ADMIN_USERNAME, '--firstname', 'Superset', '--lastname', 'Admin', '--email', 'admin@example.com', '--password', password]);
+    await runSupersetCli(venv, scratch, [
+      'fab',
+      'create-admin',
+      '--username',
+      ADMIN_USERNAME,
+      '--firstname',
+      'Superset',
+      '--lastname',
+      'Admin',
+      '--email',
+      'admin@example.com',
+      '--password',
+      password,
+    ]);
     await runSupersetCli(venv, scratch, ['init']);
     await writeFile(join(scratch, 'credentials.json'), JSON.stringify({ username: ADMIN_USERNAME, password }), { mode: 0o600 });
     // Loses harmlessly to a concurrent run that renamed its own template into place first.
@@ -109,14 +125,20 @@ async function waitUntilReady(url: string, child: ChildProcess, username: string
   const deadline = Date.now() + READY_WITHIN_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`Superset exited (${child.exitCode ?? child.signalCode}) while starting`);
-    const healthy = await fetch(`${url}/health`).then(async (r) => (await r.arrayBuffer(), r.ok), () => false);
+    const healthy = await fetch(`${url}/health`).then(
+      async (r) => (await r.arrayBuffer(), r.ok),
+      () => false,
+    );
     if (healthy) {
       // /health answers before the app has finished its first request setup; a real login is the readiness proof.
       const login = await fetch(`${url}/api/v1/security/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ username, password, provider: 'db' }),
-      }).then(async (r) => (await r.arrayBuffer(), r.ok), () => false);
+      }).then(
+        async (r) => (await r.arrayBuffer(), r.ok),
+        () => false,
+      );
       if (login) return;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
@@ -165,7 +187,21 @@ export async function startSuperset({ venv: venvOption, tokenSeconds = 900, secu
     BI_SCIM_SUPERSET_SECURITY_API: securityApi ? '1' : '0',
   });
   // One worker: SQLite does not take concurrent writers from several processes ("database is locked").
-  const args = ['-w', '1', '-k', 'gthread', '--threads', '8', '-b', `127.0.0.1:${port}`, '--timeout', '120', '--graceful-timeout', '5', 'superset.app:create_app()'];
+  const args = [
+    '-w',
+    '1',
+    '-k',
+    'gthread',
+    '--threads',
+    '8',
+    '-b',
+    `127.0.0.1:${port}`,
+    '--timeout',
+    '120',
+    '--graceful-timeout',
+    '5',
+    'superset.app:create_app()',
+  ];
   const child = spawn(join(venv, 'bin', 'gunicorn'), args, { cwd: home, env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   const url = `http://127.0.0.1:${port}`;
