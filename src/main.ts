@@ -2,6 +2,12 @@
 import { runCli } from './cli.ts';
 import { progressBar, type Io } from './commands/output.ts';
 
+// A reader that stops early (`bi-scim audit | head`) closes the pipe: end quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 const io: Io = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
