@@ -19,7 +19,8 @@ export const RECONCILE_HELP = `Usage: bi-scim reconcile [--apply] [--only KINDS]
        bi-scim reconcile --rebuild [--apply] [--by NAME]
 
 Prints the BI calls that would restore what the IdPs declared, grouped by person and group, and changes nothing.
-  --apply         make those calls, under the same locks, guard and protection rules as SCIM; each is audited
+  --apply         make those calls, under the same locks and protection rules as SCIM; each is audited. The
+                  deprovisioning guard does not hold a reviewed plan (it does hold drift.autoRevert)
   --only KINDS    admin-grants, activation, memberships, attributes (comma-separated; default all)
   --by NAME       who applies it, for the audit trail (default: operator)
   --rebuild       after losing the store: take what the BI tool holds now as declared for every person and group
@@ -37,7 +38,7 @@ const COLUMNS: Column<DriftFinding>[] = [
   { header: 'SEVERITY', value: (f) => f.severity },
   { header: 'KIND', value: (f) => f.kind },
   { header: 'SUBJECT', value: (f) => ref(f.subject), max: 48 },
-  { header: 'DETAIL', value: (f) => f.detail, max: 90 },
+  { header: 'DETAIL', value: (f) => f.detail, max: 120 },
   { header: 'SINCE', value: (f) => f.firstSeenAt },
 ];
 
@@ -114,7 +115,10 @@ export async function reconcileCommand(args: string[], deps: { monitor: DriftMon
     }
     return 0;
   }
-  const outcomes = await applyFixes(deps.p, operatorContext(by), plan, format === 'table' ? io.progress?.('Applying') : undefined);
+  const outcomes = await applyFixes(deps.p, operatorContext(by), plan, {
+    guarded: false,
+    onProgress: format === 'table' ? io.progress?.('Applying') : undefined,
+  });
   const failed = outcomes.filter((o) => !o.ok);
   if (format === 'json') {
     for (const o of outcomes)

@@ -135,7 +135,7 @@ export class DriftMonitor {
     logger.info({ findings: report.findings.length, biCalls: report.biCalls }, 'drift scan finished');
     const revert = settings.autoRevert.length > 0 ? fixable(report.findings, settings.autoRevert) : [];
     if (revert.length === 0) return;
-    const outcomes = await applyFixes(p, operatorContext('drift.autoRevert'), revert);
+    const outcomes = await applyFixes(p, operatorContext('drift.autoRevert'), revert, { guarded: true });
     logger.info({ reverted: outcomes.filter((o) => o.ok).length, failed: outcomes.filter((o) => !o.ok).length }, 'drift reverted');
     await this.scan();
   }

@@ -135,13 +135,16 @@ export interface ApplyOutcome {
 /**
  * Applies each finding's fix as one audited `reconcile.apply` event; a fix that fails (the guard, protection, the BI
  * tool) is reported and the rest go on. The state is read again under each lock, so a stale finding changes nothing.
+ * `guarded: false` is an operator's reviewed plan (`bi-scim reconcile --apply`): it is not held by the deprovisioning
+ * guard, whose budget is for what IdPs send; the periodic scan's automatic reverts are held like any IdP request.
  */
 export async function applyFixes(
   p: Provisioning,
   ctx: RequestContext,
   findings: DriftFinding[],
-  onProgress?: (done: number, total: number) => void,
+  { guarded, onProgress }: { guarded: boolean; onProgress?: (done: number, total: number) => void },
 ): Promise<ApplyOutcome[]> {
+  const q: Provisioning = guarded ? p : { ...p, guard: null };
   const outcomes: ApplyOutcome[] = [];
   for (const f of findings) {
     const draft: AuditDraft = {
@@ -153,7 +156,7 @@ export async function applyFixes(
       reason: `${f.kind}: ${f.detail}`,
     };
     try {
-      await audited(p, ctx, draft, (d) => applyOne(p, ctx, f, d));
+      await audited(q, ctx, draft, (d) => applyOne(q, ctx, f, d));
       outcomes.push({ finding: f, ok: true });
     } catch (err) {
       outcomes.push({ finding: f, ok: false, error: err instanceof Error ? err.message : String(err) });

@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/operations/audit.ts';
 import { DriftMonitor } from '../../src/operations/drift-monitor.ts';
+import { DeprovisioningGuard } from '../../src/operations/guard.ts';
 import { scanDrift } from '../../src/operations/drift.ts';
 import type { DriftReport } from '../../src/operations/drift-types.ts';
 import { applyFixes, fixable } from '../../src/operations/reconcile.ts';
@@ -72,7 +73,7 @@ describe('drift scan', () => {
         summary: `remove User ${ann} (ann@example.com) from Group ${ADMINISTRATORS} (Administrators)`,
       },
     ]);
-    const outcomes = await applyFixes(t.provisioning, operatorContext('alice'), [grant]);
+    const outcomes = await applyFixes(t.provisioning, operatorContext('alice'), [grant], { guarded: false });
     expect(outcomes).toEqual([{ finding: grant, ok: true }]);
     expect(t.double.state.users().find((u) => u.id === Number(ann))?.is_superuser).toBe(false);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
@@ -110,7 +111,7 @@ describe('drift scan', () => {
         ['reactivated', 'high', bob],
       ].sort(),
     );
-    expect((await applyFixes(t.provisioning, operatorContext('alice'), findings)).every((o) => o.ok)).toBe(true);
+    expect((await applyFixes(t.provisioning, operatorContext('alice'), findings, { guarded: false })).every((o) => o.ok)).toBe(true);
     expect(
       t.double.state
         .users()
@@ -126,7 +127,7 @@ describe('drift scan', () => {
     const [finding] = managedFindings(await scanDrift(t.provisioning));
     expect(finding).toMatchObject({ kind: 'deactivated', severity: 'high', declared: { active: true, restoreGroups: [ADMINISTRATORS] } });
     expect(finding.fix.map((c) => c.method)).toEqual(['setUserActive', 'addMembers']);
-    expect(await applyFixes(t.provisioning, operatorContext('alice'), [finding])).toEqual([{ finding, ok: true }]);
+    expect(await applyFixes(t.provisioning, operatorContext('alice'), [finding], { guarded: false })).toEqual([{ finding, ok: true }]);
     expect(t.double.state.users().find((u) => u.id === Number(eve))).toMatchObject({ is_active: true, is_superuser: true });
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
   });
@@ -142,7 +143,7 @@ describe('drift scan', () => {
         ['member-removed', 'medium', ann, analysts],
       ].sort(),
     );
-    expect((await applyFixes(t.provisioning, operatorContext('alice'), findings)).every((o) => o.ok)).toBe(true);
+    expect((await applyFixes(t.provisioning, operatorContext('alice'), findings, { guarded: false })).every((o) => o.ok)).toBe(true);
     expect(managedFindings(await scanDrift(t.provisioning))).toEqual([]);
   });
 
@@ -151,7 +152,7 @@ describe('drift scan', () => {
     await hand.setFirstName(bob, 'Robert');
     const [finding] = managedFindings(await scanDrift(t.provisioning));
     expect(finding).toMatchObject({ kind: 'attribute-changed', severity: 'low', declared: { givenName: 'Given' }, actual: { givenName: 'Robert' } });
-    await applyFixes(t.provisioning, operatorContext('alice'), [finding]);
+    await applyFixes(t.provisioning, operatorContext('alice'), [finding], { guarded: false });
     expect(t.double.state.users().find((u) => u.id === Number(bob))?.first_name).toBe('Given');
   });
 
@@ -199,9 +200,30 @@ describe('the drift monitor', () => {
     expect(managedFindings(second)[0].firstSeenAt).toBe(managedFindings(first)[0].firstSeenAt);
     expect((await monitor.latest())?.findings[0]).toMatchObject({ kind: 'admin-grant' });
     expect((await monitor.summary()).findings).toContainEqual({ kind: 'admin-grant', severity: 'critical', count: 1 });
-    await applyFixes(t.provisioning, operatorContext('alice'), fixable(second.findings, null));
+    await applyFixes(t.provisioning, operatorContext('alice'), fixable(second.findings, null), { guarded: false });
     await monitor.scan();
     expect((await auditEvents()).filter((e) => e.action === 'drift.resolved')).toEqual([expect.objectContaining({ resourceId: ann })]);
+  });
+
+  it("holds automatic reverts at the deprovisioning guard's budget, but not an operator's reviewed plan", async () => {
+    const { ann, bob } = await provisionTeam();
+    await hand.grantAdmin(ann);
+    await hand.grantAdmin(bob);
+    const guard = new DeprovisioningGuard({
+      store: t.store,
+      settings: { maxDeprovisions: 1, maxPercent: 100, windowMinutes: 15 },
+      countActivePeople: async () => 100,
+      audit: t.provisioning.audit!,
+    });
+    const p = createProvisioning({ ...t.provisioning, guard });
+    const grants = managedFindings(await scanDrift(p));
+    expect(grants.map((f) => f.kind)).toEqual(['admin-grant', 'admin-grant']);
+    const automatic = await applyFixes(p, operatorContext('drift.autoRevert'), grants, { guarded: true });
+    expect(automatic.map((o) => o.ok)).toEqual([true, false]);
+    expect(automatic[1].error).toContain('Deprovisioning is held');
+    const reviewed = await applyFixes(p, operatorContext('alice'), managedFindings(await scanDrift(p)), { guarded: false });
+    expect(reviewed.map((o) => o.ok)).toEqual([true]);
+    expect(managedFindings(await scanDrift(p))).toEqual([]);
   });
 
   it('reverts the kinds in drift.autoRevert by itself on its schedule, and only those', async () => {
