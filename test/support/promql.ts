@@ -57,7 +57,8 @@ export function parsePromql(expr: string): ParsedQuery {
   const problems: string[] = [];
   tree.iterate({
     enter(ref) {
-      if (ref.type.isError) problems.push(`syntax error at offset ${ref.from}: …${expr.slice(ref.from, ref.from + 24)}`);
+      if (ref.type.isError)
+        problems.push(`syntax error at offset ${ref.from}: ${expr.slice(Math.max(0, ref.from - 24), ref.from)} ⟨here⟩ ${expr.slice(ref.from, ref.from + 24)}`);
       if (ref.name !== 'VectorSelector') return;
       const name = selectorName(ref.node, text);
       if (name === null) problems.push(`no metric name in ${text(ref.node)}`);
