@@ -124,7 +124,7 @@ for path in sys.argv[1:]:
             service_monitor(where, d, services)
         elif kind == "PrometheusRule":
             prometheus_rule(where, d)
-        elif kind == "ConfigMap" and d["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
+        elif kind == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard"):
             kind = "dashboard ConfigMap"
             dashboard(where, d)
         if kind in counts:

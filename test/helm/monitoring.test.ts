@@ -1,6 +1,19 @@
 // The chart's opt-in monitoring objects on rendered manifests: the PrometheusRule and the Grafana dashboard ConfigMap.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ci, findHelm, findManifest, HELM_INSTALL_HINT, kinds, must, render as renderWith, type Manifest, type RenderOptions } from '../support/helm.ts';
+import {
+  chartDir,
+  ci,
+  findHelm,
+  findManifest,
+  HELM_INSTALL_HINT,
+  kinds,
+  must,
+  render as renderWith,
+  type Manifest,
+  type RenderOptions,
+} from '../support/helm.ts';
 
 const helm = findHelm();
 if (!helm && !process.env.CI) console.warn(`helm chart tests skipped: ${HELM_INSTALL_HINT}`);
@@ -21,6 +34,7 @@ const dashboardOf = (ms: Manifest[]) =>
     ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-dashboard')),
     'dashboard ConfigMap',
   );
+const dashboardJson = (ms: Manifest[]) => JSON.parse(dashboardOf(ms).data!['bi-scim.json']!);
 
 describe.skipIf(!helm)('helm/bi-scim PrometheusRule', () => {
   it('is off by default, like the dashboard', () => {
@@ -79,17 +93,33 @@ describe.skipIf(!helm)('helm/bi-scim Grafana dashboard', () => {
     expect(Object.keys(configMap.data!)).toEqual(['bi-scim.json']);
   });
 
-  it('lays out panels two to a row without overlap, every query on the chosen data source, namespace and job', () => {
-    const dashboard = JSON.parse(dashboardOf(render(ci('dashboard'))).data!['bi-scim.json']!);
+  it('carries the label a differently configured sidecar selects by, instead of the default one', () => {
+    const configMap = dashboardOf(
+      render({ ...ci('dashboard'), values: { grafanaDashboard: { sidecarLabel: 'grafana.example.com/dashboard', sidecarLabelValue: 'bi' } } }),
+    );
+    expect(configMap.metadata.labels?.['grafana.example.com/dashboard']).toBe('bi');
+    expect(configMap.metadata.labels).not.toHaveProperty('grafana_dashboard');
+  });
+
+  it('holds dashboards/bi-scim.json unchanged, so the same file imports into a Grafana without the sidecar', () => {
+    const file = JSON.parse(readFileSync(join(chartDir, 'dashboards/bi-scim.json'), 'utf8'));
+    expect(dashboardJson(render(ci('dashboard')))).toEqual(file);
+    expect(file.uid).toBe('bi-scim');
+  });
+
+  it('lays out panels without overlap, every query on the chosen data source, namespace and job', () => {
+    const dashboard = dashboardJson(render(ci('dashboard')));
     expect(dashboard.templating.list.map((v: { name: string }) => v.name)).toEqual(['datasource', 'namespace', 'job']);
     const cells = new Set<string>();
     for (const { gridPos: g } of dashboard.panels) {
+      expect(g.x + g.w, 'a panel reaches past the 24 columns').toBeLessThanOrEqual(24);
       for (let x = g.x; x < g.x + g.w; x++)
         for (let y = g.y; y < g.y + g.h; y++) {
           expect(cells.has(`${x},${y}`), `panels overlap at ${x},${y}`).toBe(false);
           cells.add(`${x},${y}`);
         }
     }
+    expect(new Set(dashboard.panels.map((p: { id: number }) => p.id)).size).toBe(dashboard.panels.length);
     const targets = dashboard.panels.flatMap((p: { targets?: unknown[] }) => p.targets ?? []);
     expect(targets.length).toBeGreaterThan(20);
     for (const t of targets) {
@@ -99,18 +129,23 @@ describe.skipIf(!helm)('helm/bi-scim Grafana dashboard', () => {
   });
 
   it('has a panel for each operations signal', () => {
-    const dashboard = JSON.parse(dashboardOf(render(ci('dashboard'))).data!['bi-scim.json']!);
+    const dashboard = dashboardJson(render(ci('dashboard')));
     const exprs = dashboard.panels.flatMap((p: { targets?: { expr: string }[] }) => (p.targets ?? []).map((t) => t.expr)).join('\n');
     for (const metric of [
       'bi_scim_http_request_duration_seconds_count',
       'bi_scim_http_request_duration_seconds_bucket',
       'bi_scim_bi_call_duration_seconds_count',
+      'bi_scim_bi_call_duration_seconds_bucket',
       'bi_scim_provisioning_events_total',
+      'bi_scim_target_up',
+      'bi_scim_store_up',
       'bi_scim_guard_tripped',
+      'bi_scim_guard_trips_total',
       'bi_scim_verify_failures_total',
       'bi_scim_alerts_total',
       'bi_scim_drift_findings',
       'bi_scim_token_age_seconds',
+      'bi_scim_token_expires_in_seconds',
       'bi_scim_process_resident_memory_bytes',
       'bi_scim_process_cpu_seconds_total',
       'bi_scim_store_errors_total',
@@ -118,5 +153,7 @@ describe.skipIf(!helm)('helm/bi-scim Grafana dashboard', () => {
     ])
       expect(exprs, metric).toContain(metric);
     expect(exprs).toMatch(/histogram_quantile\(0\.99, sum by \(le\) \(rate\(bi_scim_http_request_duration_seconds_bucket/);
+    expect(exprs).toContain('sum by (status) (rate(bi_scim_http_request_duration_seconds_count');
+    expect(exprs).toContain('max by (kind, severity) (bi_scim_drift_findings');
   });
 });

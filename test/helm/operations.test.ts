@@ -40,6 +40,25 @@ describe.skipIf(!helm)('helm/bi-scim console', () => {
     expect([...envOf(server(ms)).keys()].filter((n) => n.startsWith('BI_SCIM_ADMIN'))).toEqual([]);
   });
 
+  it('stays out of the pod, the Service and the Secret while disabled, even with admin tokens given', () => {
+    const ms = render({
+      ...defaults,
+      values: { tokens: { existingSecret: '', values: ['idp-token'] }, console: { existingSecret: 'bi-scim-admin', tokens: ['a:b'] } },
+    });
+    expect(server(ms).ports.map((p: { name: string }) => p.name)).toEqual(['http', 'metrics']);
+    expect([...envOf(server(ms)).keys()].filter((n) => n.startsWith('BI_SCIM_ADMIN'))).toEqual([]);
+    expect(decoded(must(findManifest(ms, 'Secret'), 'Secret'))).toEqual({ tokens: 'idp-token' });
+    expect(must(findManifest(ms, 'Service'), 'Service').spec.ports.map((p: { name: string }) => p.name)).toEqual(['http', 'metrics']);
+  });
+
+  it('moves the container port, the Service port, BI_SCIM_ADMIN_PORT and its Ingress together with console.port', () => {
+    const ms = render({ ...ci('console'), values: { console: { port: 9443 } } });
+    expect(server(ms).ports.find((p: { name: string }) => p.name === 'admin')?.containerPort).toBe(9443);
+    expect(plainEnv(ms).BI_SCIM_ADMIN_PORT).toBe('9443');
+    expect(must(findManifest(ms, 'Service'), 'Service').spec.ports.find((p: { name: string }) => p.name === 'admin')?.port).toBe(9443);
+    expect(ingressPorts(ms).sort()).toEqual([8080, 9443]);
+  });
+
   it('serves on a port named admin in the pod and the Service, with the admin tokens read from their Secret', () => {
     const ms = render(ci('console'));
     expect(server(ms).ports.find((p: { name: string }) => p.name === 'admin')).toEqual({ name: 'admin', containerPort: 8082, protocol: 'TCP' });
