@@ -47,5 +47,12 @@ export function scaleRows(r: ScaleResult, plan: ScalePlan): Row[] {
     const memory = read.rssPeakBytes === null ? 'sidecar gone' : `RSS peak ${mb(read.rssPeakBytes)}`;
     rows.push(info(section, `read: ${read.request}`, `${read.status}, ${read.ms} ms, ${read.biCalls} BI calls, ${memory}`));
   }
+  rows.push(
+    info(
+      section,
+      'bi-scim drift over the whole directory (a separate process)',
+      `${secs(r.drift.seconds)}, ${r.drift.biCalls} BI calls (${(r.drift.biCalls / (r.users / 1000)).toFixed(1)} per 1,000 people), ${r.drift.findings} findings`,
+    ),
+  );
   return rows;
 }

@@ -1,11 +1,14 @@
 // Figure 6 (full mode): 100,000 people and 1,000 groups through bi-scim with Redis — the push, Redis per person, bounded reads.
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { makeDirectory, type SyntheticDirectory } from './directory.ts';
 import { peakResidentBytes, residentBytes } from './processes.ts';
 import { measurePush, type MeasuredPush, type PushedIds, type PushPlan } from './provisioning.ts';
 import { scimPusher } from './pushers.ts';
-import { filterPath, oktaGroup, oktaMembers } from './scim.ts';
+import { filterPath, oktaGroup, oktaMembers, TOKEN } from './scim.ts';
 import type { SidecarOptions } from './sidecar.ts';
 import { withStack, type Running } from './stack.ts';
 
@@ -47,6 +50,14 @@ export interface ScaleResult {
   /** Everyone's whole push at Okta's one batch at a time, from the probes (linear between them). */
   everyoneEstimatedSeconds: number;
   reads: ScaleRead[];
+  drift: DriftScan;
+}
+
+/** `bi-scim drift` run once over the whole directory, as an operator runs it. */
+export interface DriftScan {
+  seconds: number;
+  biCalls: number;
+  findings: number;
 }
 
 const EVERYONE = 'Everyone';
@@ -137,6 +148,32 @@ async function measureReads(stack: Running, steps: ReadStep[]): Promise<ScaleRea
   return reads;
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+async function measureDrift(stack: Running, entry: string): Promise<DriftScan> {
+  const env = {
+    PATH: process.env.PATH,
+    BI_SCIM_TARGET: 'metabase',
+    BI_SCIM_TARGET_URL: stack.double.url,
+    BI_SCIM_TARGET_API_KEY: stack.double.apiKey,
+    BI_SCIM_TOKENS: TOKEN,
+    BI_SCIM_REDIS_URL: stack.redisUrl!,
+  };
+  const calls = await stack.double.count();
+  const started = performance.now();
+  const { stdout } = await promisify(execFile)(process.execPath, [entry, 'drift', '--format', 'json'], {
+    cwd: ROOT,
+    env,
+    maxBuffer: 256 * 1024 ** 2,
+    timeout: 600_000,
+  });
+  return {
+    seconds: (performance.now() - started) / 1000,
+    biCalls: (await stack.double.count()) - calls,
+    findings: stdout.split('\n').filter((line) => line.trim() !== '').length,
+  };
+}
+
 export async function benchScale(plan: ScalePlan, sidecar: SidecarOptions, progress: (line: string) => void): Promise<ScaleResult> {
   const dir = directory(plan);
   return withStack('redis', plan.delayMs, sidecar, async (stack) => {
@@ -153,6 +190,8 @@ export async function benchScale(plan: ScalePlan, sidecar: SidecarOptions, progr
       const probes = await probeEveryone(stack, plan, everyone, ids.users);
       progress('scale: reads against the full directory');
       const reads = await measureReads(stack, readSteps(plan, everyone, ids.users, dir.people[0].userName));
+      progress(`scale: bi-scim drift over ${plan.users} people`);
+      const drift = await measureDrift(stack, sidecar.entry);
       const minimalCalls = plan.users * 2 + plan.departments + dir.memberships * 2;
       return {
         users: plan.users,
@@ -166,6 +205,7 @@ export async function benchScale(plan: ScalePlan, sidecar: SidecarOptions, progr
         everyone: probes,
         everyoneEstimatedSeconds: Math.round(integrate(probes, plan.users)),
         reads,
+        drift,
       };
     } finally {
       redis.disconnect();
