@@ -50,11 +50,11 @@ describe('help', () => {
   it('prints the commands for --help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
-    for (const command of ['serve', 'check', 'token create', 'token list', 'token revoke']) expect(out).toContain(command);
+    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile']) expect(out).toMatch(new RegExp(`^  ${command} +[A-Z]`, 'm'));
   });
 
   it("prints each command's own help", async () => {
-    for (const command of ['serve', 'check', 'token']) {
+    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile']) {
       const { code, out } = await run([command, '--help']);
       expect(code).toBe(0);
       expect(out).toContain(`bi-scim ${command}`);
@@ -168,9 +168,10 @@ describe('tokens', () => {
     expect(await statusWith(fresh)).toBe(200);
 
     const listed = (await run(['token', 'list'], { BI_SCIM_REDIS_URL: redisUrl })).out.split('\n');
-    expect(listed).toHaveLength(2);
-    expect(listed[0]).toMatch(/^entra-2026 .* never expires$/);
-    expect(listed[1]).toMatch(/^entra-2027 .* expires \d{4}-/);
+    expect(listed).toHaveLength(3);
+    expect(listed[0]).toMatch(/^NAME +SOURCE +CREATED +EXPIRES +LAST USED +AGE +FLAGS$/);
+    expect(listed[1]).toMatch(/^entra-2026 +store .* never expires +never +0d$/);
+    expect(listed[2]).toMatch(/^entra-2027 +store .* \d{4}-\d\d-\d\dT[\d:.]+Z +never +0d$/);
 
     expect(await run(['token', 'revoke', 'entra-2026'], { BI_SCIM_REDIS_URL: redisUrl })).toMatchObject({ code: 0, out: 'Token "entra-2026" revoked.' });
     expect(await statusWith(old)).toBe(401);

@@ -51,8 +51,13 @@ describe.skipIf(!dir)('the production build', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', store: 'ok', target: 'ok' });
 
+    // One check answers probes for 5 s (so probes multiply no BI calls): the failure shows once that has passed.
     double.failNext({ pathPrefix: '/api/health' }, 503);
-    const down = await fetch(`${sidecar.origin}/readyz`);
+    let down = await fetch(`${sidecar.origin}/readyz`);
+    for (let tries = 0; down.status === 200 && tries < 40; tries++) {
+      await new Promise((r) => setTimeout(r, 250));
+      down = await fetch(`${sidecar.origin}/readyz`);
+    }
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'not ready', store: 'ok' });
   });

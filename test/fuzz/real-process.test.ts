@@ -1,5 +1,6 @@
 // The real sidecar process under fuzzed requests, logging at debug: answers keep the rules, logs keep no credential.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, inject, it } from 'vitest';
 import { userBody } from '../support/build-test-app.ts';
 import { describeFindings, findSecretsInLogs } from '../support/log-secrets.ts';
@@ -32,6 +33,8 @@ async function expectRefusedLoginLogsNoSecret(h: FuzzHarness): Promise<void> {
       const answer = await h.send(request, true);
       expect(answer.status, answer.text).toBe(502);
     }
+    // Logs leave the process in batches, at least once a second: give the error line that long to arrive.
+    for (let waited = 0; waited < 3_000 && !h.logLines.some((line) => line.includes('"level":"error"')); waited += 100) await sleep(100);
     expect(h.logLines.some((line) => line.includes('"level":"error"'))).toBe(true);
     const findings = findSecretsInLogs(h.logLines, h.secrets());
     expect(findings, describeFindings(findings)).toEqual([]);

@@ -7,7 +7,7 @@ import type { MappingStore } from '../../src/store/mapping-store.ts';
 import { startMetabaseDouble, type MetabaseDouble } from './metabase-double.ts';
 import { startRedisSentinel, type RunningSentinel } from './redis-sentinel.ts';
 import { stopAll } from './redis-server.ts';
-import { startSidecarProcess, type SidecarProcess } from './sidecar-process.ts';
+import { guardOffConfig, startSidecarProcess, type SidecarProcess } from './sidecar-process.ts';
 
 export interface ScimAnswer {
   status: number;
@@ -89,6 +89,7 @@ export async function startSentinelSidecar(): Promise<SentinelSidecar> {
       BI_SCIM_TARGET_URL: parts.double.url,
       BI_SCIM_TARGET_API_KEY: parts.double.apiKey,
       BI_SCIM_REDIS_URL: parts.sentinel.url,
+      BI_SCIM_CONFIG: await guardOffConfig(),
     });
     const scim = retryingScimClient(parts.sidecar.url, token);
     return { ...(parts as Required<typeof parts>), token, scim, stop };
