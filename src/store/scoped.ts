@@ -13,9 +13,9 @@ import {
 } from './mapping-store.ts';
 
 /**
- * Built from the base store's values and maps, so it works over either implementation. Writes of one record are
- * not atomic with their index entries as in the base store; the use cases write each resource under its lock, and a
- * dry run is a trial on a handful of people, so that is enough.
+ * Built from the base store's values and maps, so it works over either implementation (and across replicas). A
+ * record and its index entries are several writes, so each record is written under a lock of its own: racing
+ * writes of one resource leave exactly one version indexed, as in the base stores.
  */
 export class ScopedStore implements MappingStore {
   readonly kind: MappingStore['kind'];
@@ -33,7 +33,7 @@ export class ScopedStore implements MappingStore {
     return `${this.#scope}:keys`;
   }
 
-  #name(kind: 'rec' | 'idx' | 'deleted' | 'value' | 'map' | 'lock' | 'stream' | 'window', ...parts: string[]): string {
+  #name(kind: 'rec' | 'idx' | 'deleted' | 'value' | 'map' | 'lock' | 'write' | 'stream' | 'window', ...parts: string[]): string {
     return [this.#scope, kind, ...parts].join(':');
   }
 
@@ -50,7 +50,15 @@ export class ScopedStore implements MappingStore {
     return new Map(found.flatMap((r, i) => (r ? [[ids[i], r] as const] : [])));
   }
 
-  async put(resource: StoredResource): Promise<void> {
+  #writing<T>(kind: ResourceKind, id: string, fn: () => Promise<T>): Promise<T> {
+    return this.#base.withLock(this.#name('write', kind, id), fn);
+  }
+
+  put(resource: StoredResource): Promise<void> {
+    return this.#writing(resource.kind, resource.id, () => this.#put(resource));
+  }
+
+  async #put(resource: StoredResource): Promise<void> {
     await this.#dropIndexes(await this.get(resource.kind, resource.id));
     for (const [index, value] of indexEntries(resource)) await this.#setValue(this.#name('idx', resource.kind, index, value), resource.id);
     await this.#setValue(this.#name('rec', resource.kind, resource.id), resource);
@@ -61,10 +69,12 @@ export class ScopedStore implements MappingStore {
     } else await this.#base.deleteEntry(deleted, resource.id);
   }
 
-  async remove(kind: ResourceKind, id: string): Promise<void> {
-    await this.#dropIndexes(await this.get(kind, id));
-    await this.#base.deleteValue(this.#name('rec', kind, id));
-    await this.#base.deleteEntry(this.#name('deleted', kind), id);
+  remove(kind: ResourceKind, id: string): Promise<void> {
+    return this.#writing(kind, id, async () => {
+      await this.#dropIndexes(await this.get(kind, id));
+      await this.#base.deleteValue(this.#name('rec', kind, id));
+      await this.#base.deleteEntry(this.#name('deleted', kind), id);
+    });
   }
 
   async #setValue(key: string, value: unknown): Promise<void> {
