@@ -1,9 +1,14 @@
 // Dry-run tokens through app.request(): answered as a real token is, nothing reaches the Metabase double, all planned.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIT_STREAM, type AuditEvent } from '../../src/operations/audit.ts';
+import pino from 'pino';
+import { createApp } from '../../src/app.ts';
+import { noMetrics } from '../../src/metrics.ts';
+import { AUDIT_STREAM, createAuditTrail, type AuditEvent } from '../../src/operations/audit.ts';
+import { DeprovisioningGuard } from '../../src/operations/guard.ts';
+import { createProvisioning } from '../../src/provisioning/context.ts';
 import { discardPlan, plannedCalls, plannedTokens } from '../../src/operations/plan.ts';
 import { sha256Hex } from '../../src/tokens.ts';
-import { buildTestApp, createUser, expectScimError, filterQuery, groupBody, patchBody, userBody, type TestApp } from '../support/build-test-app.ts';
+import { BASE_PATH, buildTestApp, createUser, expectScimError, filterQuery, groupBody, patchBody, userBody, type TestApp } from '../support/build-test-app.ts';
 
 const DRY_TOKEN = 'dry-run-token-0123456789abcdef';
 const DRY = { authorization: `Bearer ${DRY_TOKEN}` };
@@ -100,5 +105,34 @@ describe('a dry-run token', () => {
     expectScimError(await t.request('GET', `/Users/${id}`, undefined, DRY), 404);
     expect((await t.request('GET', `/Users?${filterQuery('userName eq "again@example.com"')}`, undefined, DRY)).body.totalResults).toBe(0);
     expect((await t.request('POST', '/Users', userBody('again@example.com'), DRY)).status).toBe(201);
+  });
+});
+
+describe('a dry-run token and the operations layer', () => {
+  it('never counts against the deprovisioning guard and never raises an alert', async () => {
+    const ids = [await createUser(t, 'one@example.com'), await createUser(t, 'two@example.com'), await createUser(t, 'three@example.com')];
+    const alerted: AuditEvent[] = [];
+    const logger = pino({ level: 'silent' });
+    const audit = createAuditTrail({
+      store: t.store,
+      logger,
+      metrics: noMetrics,
+      retention: { retentionDays: 1, maxEvents: 100 },
+      onEvent: (e) => alerted.push(e),
+    });
+    const settings = { maxDeprovisions: 1, maxPercent: 100, windowMinutes: 15 };
+    const guard = new DeprovisioningGuard({ store: t.store, settings, countActivePeople: () => t.target.countActiveUsers(), audit });
+    const p = createProvisioning({ store: t.store, target: t.target, logger, metrics: noMetrics, audit, guard, options: t.provisioning.options });
+    const app = createApp({ provisioning: p, logger, basePath: BASE_PATH, tokens: [], maxBodyBytes: 1_048_576, rateLimitRps: 0 });
+    const deactivate = (id: string) =>
+      app.request(`${BASE_PATH}/Users/${id}`, {
+        method: 'PATCH',
+        headers: { ...DRY, 'content-type': 'application/scim+json' },
+        body: JSON.stringify(patchBody({ op: 'replace', value: { active: false } })),
+      });
+    for (const id of ids) expect((await deactivate(id)).status).toBe(200);
+    expect((await guard.state()).inWindow).toBe(0);
+    expect(alerted).toEqual([]);
+    for (const email of ['one@example.com', 'two@example.com', 'three@example.com']) expect(t.double.state.userByEmail(email)!.is_active).toBe(true);
   });
 });
