@@ -49,7 +49,9 @@ const CALLS: Column<RecordedCall>[] = [
 ];
 
 function printPlan(io: Io, plan: PlanReport): void {
-  io.out(`Plan of dry-run token "${plan.token}": ${plan.people.length} people, ${plan.groups.length} groups, ${plan.calls.length} BI calls (none sent)`);
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const sizes = [count(plan.people.length, 'person', 'people'), count(plan.groups.length, 'group', 'groups'), count(plan.calls.length, 'BI call', 'BI calls')];
+  io.out(`Plan of dry-run token "${plan.token}": ${sizes.join(', ')} (none sent)`);
   for (const [title, columns, rows] of [
     ['People', PEOPLE, plan.people],
     ['Groups', GROUPS, plan.groups],
