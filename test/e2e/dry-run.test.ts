@@ -130,6 +130,15 @@ describe('a dry-run token in the real process', () => {
     expect(plan.people.every((p) => p.id.startsWith('provisional-'))).toBe(true);
   });
 
+  it('marks every audit event of a dry-run token as a dry run', async () => {
+    const lines = (await cli(['audit', '--format', 'json', '--limit', '1000'])).stdout.trim().split('\n');
+    const events = lines.map((l) => JSON.parse(l) as { caller: { token: string } | null; dryRun?: boolean; action: string });
+    const dry = events.filter((e) => e.caller?.token.startsWith('trial-'));
+    expect(dry.length).toBeGreaterThan(0);
+    expect(dry.every((e) => e.dryRun === true)).toBe(true);
+    expect((await cli(['audit', '--limit', '5'])).stdout).toContain('(dry run)');
+  });
+
   it('shows the plan as a table and drops it with --discard', async () => {
     const table = (await cli(['plan'])).stdout;
     expect(table).toContain('Plan of dry-run token "trial-okta-catalog"');
