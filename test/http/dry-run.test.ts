@@ -51,6 +51,19 @@ describe('a dry-run token', () => {
     expect((await t.request('GET', `/Users?${filterQuery('userName eq "mei@example.com"')}`)).body.totalResults).toBe(0);
   });
 
+  it("lists the BI tool's people and its planned ones as one directory, paged", async () => {
+    await createUser(t, 'real.one@example.com');
+    await createUser(t, 'real.two@example.com');
+    await t.request('POST', '/Users', userBody('planned.one@example.com'), DRY);
+    await t.request('POST', '/Users', userBody('planned.two@example.com'), DRY);
+    const total = (await t.request('GET', '/Users?count=0')).body.totalResults as number;
+    const first = await t.request('GET', `/Users?startIndex=1&count=${total}`, undefined, DRY);
+    const rest = await t.request('GET', `/Users?startIndex=${total + 1}&count=${total}`, undefined, DRY);
+    expect(first.body.totalResults).toBe(total + 2);
+    expect(first.body.Resources).toHaveLength(total);
+    expect(rest.body.Resources.map((u: { userName: string }) => u.userName)).toEqual(['planned.one@example.com', 'planned.two@example.com']);
+  });
+
   it('refuses what a real token is refused, with the same status and scimType', async () => {
     await createUser(t, 'taken@example.com');
     const real = await t.request('POST', '/Users', userBody('taken@example.com'));
