@@ -80,6 +80,10 @@ export async function planCommand(args: string[], { p }: PlanContext, io: Io): P
   }
   if (tokens.length === 0 && format === 'table') io.out('No dry-run token has planned anything yet.');
   for (const token of tokens) {
+    if (!known.includes(token) && format === 'table') {
+      io.out(`The token "${token}" has planned nothing (no dry-run token of that name has written anything).`);
+      continue;
+    }
     const dry = dryRunProvisioning(p, token);
     const plan = await planReport(token, p.store, dry.target, dry.store);
     if (format === 'json') io.out(JSON.stringify(plan));

@@ -193,6 +193,7 @@ describe('tokens', () => {
     expect(await statusWith(created.out)).toBe(200);
     expect((await run(['token', 'list'], { BI_SCIM_REDIS_URL: redisUrl })).out).toMatch(/^okta-trial .* DRY RUN/m);
     expect(await run(['plan'], metabaseEnv())).toMatchObject({ code: 0, out: 'No dry-run token has planned anything yet.' });
+    expect((await run(['plan', '--token', 'okta-trial'], metabaseEnv())).out).toContain('The token "okta-trial" has planned nothing');
     expect(await run(['plan', '--discard', '--token', 'okta-trial'], metabaseEnv())).toMatchObject({ code: 0, out: 'Discarded the plan of "okta-trial".' });
     expect((await run(['plan', '--format', 'xml'], metabaseEnv())).err).toContain('--format takes table, json');
   });
