@@ -55,8 +55,12 @@ export class StorePlanBook implements PlanBook {
     return this.#put(`group:${group.group.id}`, group);
   }
 
-  putMembers(groupId: string, changes: MemberChanges) {
-    return this.#put(`members:${groupId}`, changes);
+  updateMembers(groupId: string, update: (current: MemberChanges | null) => MemberChanges): Promise<void> {
+    const field = `members:${groupId}`;
+    return this.#store.withLock(`${overlayMap(this.#token)}:${field}`, async () => {
+      const current = (await this.#store.getEntries(overlayMap(this.#token)))[field] as MemberChanges | undefined;
+      await this.#put(field, update(current ?? null));
+    });
   }
 
   async record(calls: PlannedCall[]): Promise<void> {

@@ -37,7 +37,8 @@ export interface PlanBook {
   overlay(): Promise<Overlay>;
   putUser(user: PlannedUser): Promise<void>;
   putGroup(group: PlannedGroup): Promise<void>;
-  putMembers(groupId: string, changes: MemberChanges): Promise<void>;
+  /** Changes one group's entry atomically: people joining and leaving through different requests are all kept. */
+  updateMembers(groupId: string, update: (current: MemberChanges | null) => MemberChanges): Promise<void>;
   record(calls: PlannedCall[]): Promise<void>;
   /** A fresh provisional id: never a BI tool's own (they are numeric, or `role:<n>`). */
   provisionalId(): Promise<string>;
@@ -340,14 +341,17 @@ export class PlanningTarget implements Target {
     await this.#plan.record(this.writes.changeMembers(groupId, leaving, 'remove'));
   }
 
-  async #changeMembers(groupId: string, ids: string[], change: 'add' | 'remove', admin: boolean): Promise<void> {
-    const current = (await this.#plan.overlay()).members.get(groupId) ?? { added: [], removed: [], admin };
-    const [into, outOf] = change === 'add' ? [current.added, current.removed] : [current.removed, current.added];
-    const next = { added: [] as string[], removed: [] as string[], admin: admin || current.admin };
-    const moved = { into: [...new Set([...into, ...ids])], outOf: outOf.filter((id) => !ids.includes(id)) };
-    if (change === 'add') Object.assign(next, { added: moved.into, removed: moved.outOf });
-    else Object.assign(next, { removed: moved.into, added: moved.outOf });
-    await this.#plan.putMembers(groupId, next);
+  #changeMembers(groupId: string, ids: string[], change: 'add' | 'remove', admin: boolean): Promise<void> {
+    return this.#plan.updateMembers(groupId, (current) => {
+      const { added, removed } = current ?? { added: [], removed: [] };
+      const join = (list: string[]) => [...new Set([...list, ...ids])];
+      const leave = (list: string[]) => list.filter((id) => !ids.includes(id));
+      return {
+        added: change === 'add' ? join(added) : leave(added),
+        removed: change === 'add' ? leave(removed) : join(removed),
+        admin: admin || (current?.admin ?? false),
+      };
+    });
   }
 
   /** The BI tool's client belongs to the real target. */
