@@ -9,6 +9,7 @@ const UNIT = [
   'test/*.test.ts',
   'test/support/**/*.test.ts',
   'test/store/memory.test.ts',
+  'test/store/scoped.test.ts',
   'test/store/redis-url.test.ts',
   'test/operations/**/*.test.ts',
   'test/targets/metabase.test.ts',

@@ -9,6 +9,7 @@ import { maxBody, rateLimit } from './http/limits.ts';
 import { requestMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import type { Provisioning } from './provisioning/context.ts';
+import { DryRuns } from './provisioning/dry-run.ts';
 import { searchAll } from './provisioning/search.ts';
 import { methodNotAllowed, wantsMembers, type AppEnv } from './routes/context.ts';
 import { discoveryRoutes } from './routes/discovery.ts';
@@ -59,12 +60,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const limits = rateLimit({ perSecond: rateLimitRps });
   const onAccepted = deps.tokenUsage ? (name: string, userAgent: string | null) => deps.tokenUsage!.touch(name, userAgent) : undefined;
   scim.use(maxBody(maxBodyBytes), bearerAuth({ tokens, store: provisioning.store, onRefused: limits.refused, onAccepted }), limits.perToken);
-  scim.route('/Users', userRoutes(provisioning, options));
-  scim.route('/Groups', groupRoutes(provisioning, options));
+  // A dry-run token is served by its own use cases: same answers, but its writes become its plan.
+  const dryRuns = new DryRuns(provisioning);
+  scim.use(async function chooseProvisioning(c, next) {
+    c.set('provisioning', c.get('dryRun') ? dryRuns.for(c.get('tokenName')) : provisioning);
+    await next();
+  });
+  scim.route('/Users', userRoutes(options));
+  scim.route('/Groups', groupRoutes(options));
   // POST /.search on the root searches Users then Groups (RFC 7644 §3.4.3).
   scim.post(
     '/.search',
-    searchHandler(options, (ctx, query, projection) => searchAll(provisioning, ctx, query, wantsMembers(projection))),
+    searchHandler(options, (p, ctx, query, projection) => searchAll(p, ctx, query, wantsMembers(projection))),
   );
   for (const collection of ['/Users', '/Groups']) {
     scim.all(collection, methodNotAllowed(['GET', 'POST']));

@@ -1,8 +1,9 @@
-// The bi-scim command line: serve | check | token | audit | guard | drift | reconcile — each with --help.
+// The bi-scim command line: serve | check | token | audit | guard | drift | reconcile | plan — each with --help.
 import pino from 'pino';
 import { auditCommand, AUDIT_HELP } from './commands/audit.ts';
 import { driftCommand, DRIFT_HELP, reconcileCommand, RECONCILE_HELP } from './commands/drift.ts';
 import { guardCommand, GUARD_HELP } from './commands/guard.ts';
+import { planCommand, PLAN_HELP } from './commands/plan.ts';
 import type { Io } from './commands/output.ts';
 import { tokenCommand, TOKEN_HELP } from './commands/token.ts';
 import { ConfigError, loadConfig, loadOperatorConfig, type Config } from './config.ts';
@@ -31,6 +32,7 @@ Commands:
   guard            See the deprovisioning guard, approve held deprovisioning, or reset it
   drift            Scan the BI tool for changes made outside SCIM (admin grants, reactivations, members, names)
   reconcile        Print the BI calls that restore what the IdPs declared; --apply makes them; --rebuild after losing Redis
+  plan             Show what dry-run tokens would do to the BI tool (people, groups, BI calls), or discard it
 
 Run 'bi-scim <command> --help' for a command's options. Settings come from BI_SCIM_* environment variables and the
 file BI_SCIM_CONFIG names (see README).`,
@@ -42,6 +44,7 @@ file BI_SCIM_CONFIG names (see README).`,
   guard: GUARD_HELP,
   drift: DRIFT_HELP,
   reconcile: RECONCILE_HELP,
+  plan: PLAN_HELP,
 };
 
 const quietLogger = pino({ level: 'silent' });
@@ -118,6 +121,7 @@ async function operatorCommand(command: string, rest: string[], env: Env, io: Io
   if (command === 'guard') return withOperations(loadConfig(env), env, io, ({ ops }) => guardCommand(rest, ops, io));
   if (command === 'drift') return withOperations(loadConfig(env), env, io, (operator) => driftCommand(rest, operator, io));
   if (command === 'reconcile') return withOperations(loadConfig(env), env, io, (operator) => reconcileCommand(rest, operator, io));
+  if (command === 'plan') return withOperations(loadConfig(env), env, io, (operator) => planCommand(rest, operator, io));
   const operator = loadOperatorConfig(env);
   return withStore(operator.redisUrl, io, (store) => {
     if (command === 'audit') return auditCommand(rest, store, io, signalOnInterrupt());
@@ -147,7 +151,7 @@ export async function runCli(argv: string[], env: Env, io: Io): Promise<number> 
   try {
     if (command === 'serve') return await serve(env);
     if (command === 'check') return (await runChecks(env, io)) ? 0 : 1;
-    if (['token', 'audit', 'guard', 'drift', 'reconcile'].includes(command)) {
+    if (['token', 'audit', 'guard', 'drift', 'reconcile', 'plan'].includes(command)) {
       if (command === 'token' && rest.length === 0) {
         io.out(TOKEN_HELP);
         return 2;

@@ -32,7 +32,7 @@ function summary(event: AuditEvent): string {
 const COLUMNS: Column<AuditEvent>[] = [
   { header: 'TIME', value: (e) => e.at },
   { header: 'ACTION', value: (e) => e.action },
-  { header: 'OUTCOME', value: (e) => e.outcome },
+  { header: 'OUTCOME', value: (e) => (e.dryRun ? `${e.outcome} (dry run)` : e.outcome) },
   { header: 'RESOURCE', value: (e) => [e.resourceType, e.resourceId, e.resourceName].filter(Boolean).join(' '), max: 48 },
   { header: 'BY', value: (e) => e.actor ?? e.caller?.token ?? '' },
   { header: 'VERIFIED', value: (e) => (e.verified === undefined ? '' : String(e.verified)) },

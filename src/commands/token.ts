@@ -8,13 +8,16 @@ import { sha256Hex, type NamedToken } from '../tokens.ts';
 import { parseFormat, printRows, type Column, type Io } from './output.ts';
 
 export const TOKEN_HELP = `Usage:
-  bi-scim token create --name NAME [--expires DURATION] [--by NAME]   DURATION: 90d, 12h, 30m, or an ISO date
+  bi-scim token create --name NAME [--expires DURATION] [--dry-run] [--by NAME]   DURATION: 90d, 12h, 30m, or an ISO date
   bi-scim token list [--format table|json]
   bi-scim token revoke NAME [--by NAME]
 
 Tokens live in the store (BI_SCIM_REDIS_URL). Several can be valid at once, so an IdP can be moved to a new
 token before the old one is revoked. \`list\` shows every token, those in BI_SCIM_TOKENS too, with its last use
-and age; tokens older than tokens.rotateAfterDays (default 90) are flagged ROTATE.`;
+and age; tokens older than tokens.rotateAfterDays (default 90) are flagged ROTATE.
+
+--dry-run makes a token whose writes are answered as usual but never reach the BI tool: each BI call it would
+make is kept in a plan (see \`bi-scim plan\`), and its reads see the BI tool with that plan laid over it.`;
 
 /** `90d`, `12h`, `30m` or an ISO 8601 date → an ISO timestamp. */
 export function parseExpiry(value: string, now = Date.now()): string {
@@ -34,7 +37,10 @@ const COLUMNS: Column<TokenReport>[] = [
   { header: 'EXPIRES', value: (t) => (t.expiresAt ? `${t.expired ? 'expired ' : ''}${t.expiresAt}` : 'never expires') },
   { header: 'LAST USED', value: (t) => (t.lastUsedAt ? `${t.lastUsedAt} ${t.lastUserAgent ?? ''}`.trim() : 'never'), max: 60 },
   { header: 'AGE', value: (t) => days(t.ageSeconds) },
-  { header: 'FLAGS', value: (t) => [t.rotationDue && 'ROTATE', t.expiresSoon && 'EXPIRES SOON', t.expired && 'EXPIRED'].filter(Boolean).join(' ') },
+  {
+    header: 'FLAGS',
+    value: (t) => [t.dryRun && 'DRY RUN', t.rotationDue && 'ROTATE', t.expiresSoon && 'EXPIRES SOON', t.expired && 'EXPIRED'].filter(Boolean).join(' '),
+  },
 ];
 
 export interface TokenContext {
@@ -64,17 +70,20 @@ export async function tokenCommand(args: string[], ctx: TokenContext, io: Io): P
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { name: { type: 'string' }, expires: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' } },
+    options: { name: { type: 'string' }, expires: { type: 'string' }, by: { type: 'string' }, format: { type: 'string' }, 'dry-run': { type: 'boolean' } },
   });
   const [action, arg] = positionals;
   if (action === 'create') {
     if (!values.name) throw new Error('token create needs --name NAME');
     const token = `bscim_${randomBytes(32).toString('base64url')}`;
     const expiresAt = values.expires ? parseExpiry(values.expires) : null;
-    await ctx.store.putToken({ name: values.name, sha256: sha256Hex(token), createdAt: new Date().toISOString(), expiresAt });
-    await ctx.audit.record(tokenEvent('token.create', values.name, values.by, [{ attribute: 'expiresAt', after: expiresAt }]));
+    const dryRun = values['dry-run'] === true;
+    await ctx.store.putToken({ name: values.name, sha256: sha256Hex(token), createdAt: new Date().toISOString(), expiresAt, ...(dryRun ? { dryRun } : {}) });
+    const changes = [{ attribute: 'expiresAt', after: expiresAt }, ...(dryRun ? [{ attribute: 'dryRun', after: true }] : [])];
+    await ctx.audit.record(tokenEvent('token.create', values.name, values.by, changes));
     io.out(token);
     io.err(`Token "${values.name}" created. It is shown only now: paste it into the IdP's provisioning settings.`);
+    if (dryRun) io.err(`It is a dry run: nothing it sends reaches the BI tool. Read what it would do with \`bi-scim plan --token ${values.name}\`.`);
     return 0;
   }
   if (action === 'list') {

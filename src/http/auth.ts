@@ -1,4 +1,5 @@
-// Bearer-token authentication (RFC 6750): tokens from the environment plus the store's, compared by SHA-256.
+// Bearer-token authentication (RFC 6750): tokens from the environment plus the store's, compared by SHA-256; it
+// tells the request which token it came with, and whether that token is a dry run.
 import { timingSafeEqual } from 'node:crypto';
 import { PromiseCache } from '../cache.ts';
 import type { MiddlewareHandler } from 'hono';
@@ -22,6 +23,7 @@ export interface BearerAuthOptions {
 interface Candidate {
   name: string;
   hash: Buffer;
+  dryRun: boolean;
 }
 
 export function bearerAuth({
@@ -32,13 +34,13 @@ export function bearerAuth({
   onRefused = () => undefined,
   onAccepted = () => undefined,
 }: BearerAuthOptions): MiddlewareHandler {
-  const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') }));
+  const configured: Candidate[] = tokens.map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex'), dryRun: false }));
   const stored = new PromiseCache<'all', Candidate[]>({ ttlMs: refreshMs, now });
   const storedCandidates = () =>
     stored.get('all', async () =>
       (await store.listTokens())
         .filter((t) => !t.expiresAt || Date.parse(t.expiresAt) > now())
-        .map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex') })),
+        .map((t) => ({ name: t.name, hash: Buffer.from(t.sha256, 'hex'), dryRun: t.dryRun === true })),
     );
 
   const match = (hash: Buffer, candidates: Candidate[]) => candidates.find((c) => c.hash.length === hash.length && timingSafeEqual(c.hash, hash));
@@ -57,6 +59,7 @@ export function bearerAuth({
       throw new ScimError('unauthorized', 'Invalid bearer token');
     }
     c.set('tokenName', caller.name);
+    c.set('dryRun', caller.dryRun);
     onAccepted(caller.name, c.req.header('user-agent') ?? null);
     await next();
   };

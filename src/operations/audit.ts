@@ -65,6 +65,8 @@ export interface AuditEvent {
   cause?: string;
   /** Administrator rights this write gave or took (BI ids), for the admin.granted / admin.revoked alerts. */
   admin?: { granted?: string[]; revoked?: string[] };
+  /** Made through a dry-run token: nothing reached the BI tool (no alert, not counted in metrics). */
+  dryRun?: boolean;
 }
 
 export const AUDIT_STREAM = 'audit';
@@ -102,9 +104,14 @@ export function createAuditTrail(options: {
   const bounds = { maxEntries: retention.maxEvents, maxAgeMs: retention.retentionDays * 86_400_000 };
   return {
     async record(event) {
-      metrics.provisioningEvent(event);
-      logger.info({ audit: event }, `${event.action} ${event.resourceType} ${event.resourceId ?? ''} ${event.outcome}`.replace(/ +/g, ' '));
-      onEvent?.(event);
+      logger.info(
+        { audit: event },
+        `${event.dryRun ? 'dry run: ' : ''}${event.action} ${event.resourceType} ${event.resourceId ?? ''} ${event.outcome}`.replace(/ +/g, ' '),
+      );
+      if (!event.dryRun) {
+        metrics.provisioningEvent(event);
+        onEvent?.(event);
+      }
       try {
         await store.append(AUDIT_STREAM, event, bounds);
       } catch (err) {

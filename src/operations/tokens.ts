@@ -27,6 +27,8 @@ export interface TokenReport {
   rotationDue: boolean;
   expired: boolean;
   expiresSoon: boolean;
+  /** A dry-run token: its writes only make a plan. */
+  dryRun: boolean;
 }
 
 export class TokenUsage {
@@ -77,6 +79,7 @@ export async function reportTokens(store: MappingStore, configured: NamedToken[]
       rotationDue: ageSeconds !== null && ageSeconds > rotateAfterDays * 86_400,
       expired: expiry !== null && expiry <= now,
       expiresSoon: expiry !== null && expiry > now && expiry - now <= EXPIRY_WARNING_MS,
+      dryRun: token?.dryRun === true,
     };
   };
   return [...configured.map((t) => row(t.name, 'BI_SCIM_TOKENS', null)), ...stored.map((t) => row(t.name, 'store', t))];

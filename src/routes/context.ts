@@ -1,13 +1,16 @@
 // What routes share: the Hono environment type, the per-request context, projection of answers.
 import type { Context } from 'hono';
-import type { RequestContext } from '../provisioning/context.ts';
+import type { Provisioning, RequestContext } from '../provisioning/context.ts';
 import { parseAttributeList, projectAttributes } from '../scim/attributes.ts';
 import { ScimError } from '../scim/errors.ts';
 import type { ScimDoc } from '../scim/resources.ts';
 
 export interface AppEnv {
-  /** `tokenName`: the bearer token the caller presented (set by auth), for the audit trail. */
-  Variables: { requestId: string; tokenName: string };
+  /**
+   * `tokenName`: the bearer token the caller presented (set by auth), for the audit trail; `dryRun`: whether it is a
+   * dry-run token; `provisioning`: the use cases that serve it (the real ones, or that token's dry run).
+   */
+  Variables: { requestId: string; tokenName: string; dryRun: boolean; provisioning: Provisioning };
 }
 
 export interface RouteOptions {

@@ -1,6 +1,6 @@
 // GET /<Resources> and POST /<Resources>/.search share one implementation (RFC 7644 §3.4.2, §3.4.3).
 import type { Context } from 'hono';
-import type { RequestContext } from '../provisioning/context.ts';
+import type { Provisioning, RequestContext } from '../provisioning/context.ts';
 import { listResponse, parseListQuery, type ListParams, type ListQuery } from '../scim/list.ts';
 import type { ScimDoc } from '../scim/resources.ts';
 import { URN } from '../scim/urns.ts';
@@ -8,12 +8,12 @@ import { ScimError } from '../scim/errors.ts';
 import { readJson, scimJson } from '../http/scim-json.ts';
 import { project, requestContext, type AppEnv, type Projection, type RouteOptions } from './context.ts';
 
-export type Lister = (ctx: RequestContext, query: ListQuery, projection: Projection) => Promise<{ total: number; resources: ScimDoc[] }>;
+export type Lister = (p: Provisioning, ctx: RequestContext, query: ListQuery, projection: Projection) => Promise<{ total: number; resources: ScimDoc[] }>;
 
 async function answer(c: Context<AppEnv>, options: RouteOptions, params: ListParams, lister: Lister): Promise<Response> {
   const query = parseListQuery(params);
   const projection = { attributes: query.attributes, excludedAttributes: query.excludedAttributes };
-  const { total, resources } = await lister(requestContext(c, options), query, projection);
+  const { total, resources } = await lister(c.get('provisioning'), requestContext(c, options), query, projection);
   return scimJson(
     c,
     listResponse(

@@ -27,6 +27,8 @@ export interface ApiToken {
   sha256: string;
   createdAt: string;
   expiresAt: string | null;
+  /** Writes through a dry-run token are planned, never sent to the BI tool (`bi-scim plan` shows them). */
+  dryRun?: boolean;
 }
 
 /** One entry of an append-only stream (the audit trail): `id` orders entries, `at` is when it was appended (ms). */

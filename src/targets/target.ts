@@ -1,5 +1,6 @@
 // The Target port: what provisioning needs from a BI tool, in the neutral directory model.
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../directory.ts';
+import type { CallModel } from './planning-calls.ts';
 
 /**
  * Why a BI call failed, independent of the BI tool:
@@ -47,6 +48,12 @@ export function fieldsWritten(
   return (Object.keys(changes) as Array<keyof DirectoryUserInput>).filter((key) => Object.keys(toUpdate(current, { [key]: changes[key] })).length > 0);
 }
 
+/** A write worked out but not sent: the BI body, and what the BI tool would hold after it. */
+export interface Preview<T> {
+  body: Record<string, unknown>;
+  result: T;
+}
+
 export interface Target {
   readonly kind: 'metabase' | 'superset';
   /**
@@ -54,6 +61,8 @@ export interface Target {
    * (Superset: Admin can be granted to any FAB group by hand at any time), a removal is checked against live state.
    */
   readonly adminGroupsAreFixed: boolean;
+  /** Which BI calls each write sends: what a dry run records in its plan instead of sending. */
+  readonly writes: CallModel;
 
   /** Throws TargetError when the BI tool is unreachable or the credentials are refused. */
   checkHealth(): Promise<void>;
@@ -74,6 +83,10 @@ export interface Target {
   updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser>;
   /** Which of `changes` updateUser would write: the rest the BI tool already holds as asked (how drift sees edits made by hand). */
   fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput>;
+  /** What createUser would send (never a password) and the person it would make, id aside, computed without a write (dry runs). */
+  previewCreate(input: DirectoryUserInput): Promise<Preview<Omit<DirectoryUser, 'id'>>>;
+  /** What updateUser would send and the person it would leave, computed without a call (dry runs); an empty body sends nothing. */
+  previewUpdate(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Preview<DirectoryUser>;
   /** Deactivates or reactivates in place; memberships are kept. `current`, when the caller has just read it, spares a read. */
   setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void>;
   /** Ids of the groups the BI tool itself drops when it reactivates this inactive person (Metabase: Administrators). */

@@ -50,11 +50,11 @@ describe('help', () => {
   it('prints the commands for --help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
-    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile']) expect(out).toMatch(new RegExp(`^  ${command} +[A-Z]`, 'm'));
+    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile', 'plan']) expect(out).toMatch(new RegExp(`^  ${command} +[A-Z]`, 'm'));
   });
 
   it("prints each command's own help", async () => {
-    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile']) {
+    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile', 'plan']) {
       const { code, out } = await run([command, '--help']);
       expect(code).toBe(0);
       expect(out).toContain(`bi-scim ${command}`);
@@ -185,6 +185,18 @@ describe('tokens', () => {
     await store.close();
     expect(await statusWith('stale-token')).toBe(401);
     expect((await run(['token', 'list'], { BI_SCIM_REDIS_URL: redisUrl })).out).toContain('expired 2021-01-01');
+  });
+
+  it('creates a dry-run token that says so in the list, and whose plan starts empty', async () => {
+    const created = await run(['token', 'create', '--name', 'okta-trial', '--dry-run'], { BI_SCIM_REDIS_URL: redisUrl });
+    expect(created.code).toBe(0);
+    expect(created.err).toContain('bi-scim plan --token okta-trial');
+    expect(await statusWith(created.out)).toBe(200);
+    expect((await run(['token', 'list'], { BI_SCIM_REDIS_URL: redisUrl })).out).toMatch(/^okta-trial .* DRY RUN/m);
+    expect(await run(['plan'], metabaseEnv())).toMatchObject({ code: 0, out: 'No dry-run token has planned anything yet.' });
+    expect((await run(['plan', '--token', 'okta-trial'], metabaseEnv())).out).toContain('The token "okta-trial" has planned nothing');
+    expect(await run(['plan', '--discard', '--token', 'okta-trial'], metabaseEnv())).toMatchObject({ code: 0, out: 'Discarded the plan of "okta-trial".' });
+    expect((await run(['plan', '--format', 'xml'], metabaseEnv())).err).toContain('--format takes table, json');
   });
 
   it('explains what is wrong with a bad call and exits non-zero', async () => {

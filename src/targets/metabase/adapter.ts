@@ -1,9 +1,11 @@
 // The Metabase Target: /api/user and /api/permissions/* of an unmodified open-source Metabase.
+// Longer because it is the whole Target port for Metabase in one class; payloads and the session have files of their own.
 import { randomUUID } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAccount } from '../../directory.ts';
 import { ApiClient, isNumericId } from '../api-client.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
-import { fieldsWritten, TargetError, type Target } from '../target.ts';
+import { METABASE_CALLS } from '../planning-calls.ts';
+import { fieldsWritten, TargetError, type Preview, type Target } from '../target.ts';
 import {
   groupWithMembers,
   ignored,
@@ -15,6 +17,7 @@ import {
   metabaseUser,
   toDirectoryGroup,
   toDirectoryUser,
+  toUserCreate,
   toUserUpdate,
   userPage,
 } from './payloads.ts';
@@ -36,6 +39,7 @@ const ALL_USERS_GROUP_ID = 1;
 export class MetabaseTarget implements Target {
   readonly kind = 'metabase';
   readonly adminGroupsAreFixed = true;
+  readonly writes = METABASE_CALLS;
   private readonly http: HttpClient;
   private readonly session: MetabaseSession;
   private readonly api: ApiClient;
@@ -89,12 +93,7 @@ export class MetabaseTarget implements Target {
   }
 
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
-    const created = await this.api.must(
-      'POST',
-      '/api/user',
-      { json: { email: input.email, first_name: input.givenName, last_name: input.familyName } },
-      metabaseUser,
-    );
+    const created = await this.api.must('POST', '/api/user', { json: toUserCreate(input) }, metabaseUser);
     // POST /api/user takes no locale: the caller's follow-up updateUser sets it.
     return toDirectoryUser(created);
   }
@@ -108,6 +107,30 @@ export class MetabaseTarget implements Target {
 
   fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
     return fieldsWritten(toUserUpdate, current, changes);
+  }
+
+  /** A new person is active, in All Users only, without a locale (set by the follow-up update), email lower-cased. */
+  async previewCreate(input: DirectoryUserInput): Promise<Preview<Omit<DirectoryUser, 'id'>>> {
+    const body = toUserCreate(input);
+    const none = { username: null, locale: null, active: true, isAdmin: false, ssoSource: null, created: null, lastModified: null };
+    return {
+      body,
+      result: { ...none, email: body.email.toLowerCase(), givenName: body.first_name, familyName: body.last_name, groupIds: [String(ALL_USERS_GROUP_ID)] },
+    };
+  }
+
+  previewUpdate(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Preview<DirectoryUser> {
+    const body = toUserUpdate(current, changes);
+    const column = <T>(name: string, now: T) => (name in body ? (body[name] as T) : now);
+    const email = column('email', current.email).toLowerCase();
+    const result = {
+      ...current,
+      email,
+      givenName: column('first_name', current.givenName),
+      familyName: column('last_name', current.familyName),
+      locale: column('locale', current.locale),
+    };
+    return { body, result };
   }
 
   async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {

@@ -96,6 +96,10 @@ export function toMetabaseLocale(locale: string | null): string | null | undefin
  * The PUT /api/user/:id body for the keys that really change. Names of SSO-sourced users are left out:
  * Metabase answers 400 to any name edit for them, even from an admin (metabase-api.md §1.6 step 5).
  */
+export function toUserCreate(input: DirectoryUserInput): { email: string; first_name: string | null; last_name: string | null } {
+  return { email: input.email, first_name: input.givenName, last_name: input.familyName };
+}
+
 export function toUserUpdate(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (changes.email !== undefined && changes.email.toLowerCase() !== current.email.toLowerCase()) body.email = changes.email;

@@ -6,7 +6,8 @@ import type { DirectoryGroup, DirectoryUser, DirectoryUserInput, Page, ServiceAc
 import { isNumericId } from '../api-client.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { HttpClient, type HttpCallSample } from '../http.ts';
-import { fieldsWritten, TargetError, type Target } from '../target.ts';
+import { supersetCalls, type CallModel } from '../planning-calls.ts';
+import { fieldsWritten, TargetError, type Preview, type Target } from '../target.ts';
 import { activeAdmins } from './admins.ts';
 import { MemberWriter } from './members.ts';
 import {
@@ -23,7 +24,20 @@ import {
   formatGroupRef,
   parseGroupRef,
 } from './payloads.ts';
-import { idRow, ignored, item, listPage, meAnswer, supersetGroup, supersetRef, supersetUser, toDirectoryUser, toUserCreate, toUserUpdate } from './payloads.ts';
+import {
+  fromUserBody,
+  idRow,
+  ignored,
+  item,
+  listPage,
+  meAnswer,
+  supersetGroup,
+  supersetRef,
+  supersetUser,
+  toDirectoryUser,
+  toUserCreate,
+  toUserUpdate,
+} from './payloads.ts';
 import type { Filter, GroupRef, MappingContext, SupersetGroup, SupersetUser } from './payloads.ts';
 import { SupersetApi, SupersetSession, type SessionOptions } from './session.ts';
 
@@ -45,6 +59,7 @@ const GROUP_COLUMNS = ['id', 'name', 'roles.id', 'roles.name'];
 export class SupersetTarget implements Target {
   readonly kind = 'superset';
   readonly adminGroupsAreFixed = false;
+  readonly writes: CallModel;
   private readonly http: HttpClient;
   private readonly session: SupersetSession;
   private readonly api: SupersetApi;
@@ -61,6 +76,7 @@ export class SupersetTarget implements Target {
     this.settings = superset;
     this.hiddenRoles = new Set([...BUILT_IN_ROLES, superset.baselineRole].map((n) => n.toLowerCase()));
     this.members = new MemberWriter(this.api, withLock, () => this.baselineRoleId());
+    this.writes = supersetCalls(superset.groupMode, { name: superset.baselineRole, ref: () => this.existingBaselineRole() });
   }
 
   private get mode() {
@@ -79,6 +95,12 @@ export class SupersetTarget implements Target {
     // Another replica creating it at the same time makes this POST fail (FAB answers 500); the lookup then finds it.
     const created = await this.api.send('POST', ROLES, { json: { name } }, idRow).catch(() => null);
     return created?.id ?? (await this.lookUpRole(name, false));
+  }
+
+  /** The baseline role's neutral id without creating it (a dry run writes nothing). */
+  private async existingBaselineRole(): Promise<string | null> {
+    const found = await this.api.findByName(ROLES, 'name', this.settings.baselineRole, supersetRef);
+    return found ? formatGroupRef({ kind: 'role', pk: found.id }, this.mode) : null;
   }
 
   private baselineRoleId(): Promise<number> {
@@ -192,6 +214,23 @@ export class SupersetTarget implements Target {
   /** `active:false` keeps roles and groups, and FAB refuses an inactive person's logins and tokens at once. */
   fieldsToWrite(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Array<keyof DirectoryUserInput> {
     return fieldsWritten(toUserUpdate, current, changes);
+  }
+
+  /** The password stays out of the preview; a missing baseline role (created on the first real create) leaves no role. */
+  async previewCreate(input: DirectoryUserInput): Promise<Preview<Omit<DirectoryUser, 'id'>>> {
+    const baseline = await this.existingBaselineRole();
+    const { password: _, ...body } = toUserCreate(input, Number(parseGroupRef(baseline ?? '', this.mode)?.pk ?? 0));
+    const roles = baseline === null ? [] : [baseline];
+    const none = { locale: null, isAdmin: false, ssoSource: null, created: null, lastModified: null };
+    return {
+      body,
+      result: { ...none, email: input.email, username: null, givenName: null, familyName: null, ...fromUserBody(body), active: true, groupIds: roles },
+    };
+  }
+
+  previewUpdate(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Preview<DirectoryUser> {
+    const body = toUserUpdate(current, changes);
+    return { body, result: { ...current, ...fromUserBody(body) } };
   }
 
   async setUserActive(id: string, active: boolean): Promise<void> {

@@ -1,4 +1,5 @@
 // Translation between Superset's security API (FAB users, roles, groups, Rison queries, errors) and the neutral model.
+// Longer because every translation between FAB and the neutral model is here, both directions, so each adapter has one payloads file.
 import { randomInt } from 'node:crypto';
 import type { DirectoryGroup, DirectoryUser, DirectoryUserInput } from '../../directory.ts';
 import { describeBody, upstreamError, type HttpResponse } from '../http.ts';
@@ -207,6 +208,17 @@ export function toUserUpdate(current: DirectoryUser, changes: Partial<DirectoryU
     if (value !== transform(current[key])) body[column] = value;
   }
   return body;
+}
+
+/** The neutral fields a create or update body sets, as Superset would answer them back (empty names are none). */
+export function fromUserBody(body: Record<string, unknown>): Partial<DirectoryUser> {
+  const user: Record<string, string | null> = {};
+  for (const [key, column] of USER_FIELDS) {
+    if (!(column in body)) continue;
+    const value = body[column] as string;
+    user[key] = key === 'givenName' || key === 'familyName' ? value || null : value;
+  }
+  return user as Partial<DirectoryUser>;
 }
 
 /** Superset's words for refusals the neutral model names, tried before the generic status mapping. */
