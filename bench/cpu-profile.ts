@@ -28,7 +28,7 @@ export interface ProfileSummary {
   byPackage: ProfileEntry[];
 }
 
-/** `node_modules/undici/lib/…` → undici; `bench/dist/http/auth.js` → bi-scim http/auth.js; `node:internal/…` → node:…. */
+/** `node_modules/undici/lib/…` → undici; `bench/image/dist/http/auth.js` → bi-scim http/auth.js; `node:internal/…` → node:…. */
 function packageOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);

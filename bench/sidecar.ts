@@ -1,7 +1,7 @@
 // bi-scim as the image runs it: the build output, the Dockerfile's environment, a memory cgroup with the chart's limit.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,8 +14,11 @@ import { stopChild } from './processes.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_WITHIN_MS = 30_000;
 
-/** What the image runs (`npm run build` output), compiled into bench/dist so the repository's own dist/ is left alone. */
-export const BUILT_ENTRY = 'bench/dist/main.js';
+/**
+ * What the image runs (`npm run build` output), laid out as in the image (dist/ beside package.json, which bi-scim
+ * reads its version from) under bench/image, so the repository's own dist/ is left alone.
+ */
+export const BUILT_ENTRY = 'bench/image/dist/main.js';
 /** What `npm start` runs: the TypeScript source through Node's type stripping. */
 export const SOURCE_ENTRY = 'src/main.ts';
 
@@ -47,13 +50,18 @@ async function waitForHealth(origin: string, child: ChildProcess, logFile: strin
   throw new Error(`bi-scim did not become healthy within ${START_WITHIN_MS} ms`);
 }
 
-/** Compiles src/ as `npm run build` does, into bench/dist. */
+/** Compiles src/ as `npm run build` does, into bench/image/dist, with the package.json the image holds beside it. */
 export async function buildSidecar(): Promise<void> {
-  const outDir = join(ROOT, 'bench', 'dist');
-  await rm(outDir, { recursive: true, force: true });
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', outDir], {
-    cwd: ROOT,
-  });
+  const image = join(ROOT, 'bench', 'image');
+  await rm(image, { recursive: true, force: true });
+  await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')],
+    {
+      cwd: ROOT,
+    },
+  );
+  await copyFile(join(ROOT, 'package.json'), join(image, 'package.json'));
 }
 
 export interface SidecarOptions {
