@@ -1,5 +1,6 @@
 // A fresh stack per scenario: the Metabase double, a Redis of its own when asked for, and bi-scim in front of them.
 import { startRedis, type RunningRedis } from '../test/support/redis-server.ts';
+import { guardOffConfig } from '../test/support/sidecar-process.ts';
 import { startDouble, type DoubleProcess } from './processes.ts';
 import { ScimClient, TOKEN } from './scim.ts';
 import { startSidecar, type SidecarOptions, type SidecarProcess } from './sidecar.ts';
@@ -27,6 +28,8 @@ async function startStack(store: StoreKind, delayMs: number, options: SidecarOpt
         BI_SCIM_TARGET_URL: double.url,
         BI_SCIM_TARGET_API_KEY: double.apiKey,
         BI_SCIM_TOKENS: TOKEN,
+        // The soak takes people out of groups all the time, which the deprovisioning guard would rightly hold.
+        BI_SCIM_CONFIG: await guardOffConfig(),
         ...(redis ? { BI_SCIM_REDIS_URL: redis.url } : {}),
       },
       options,

@@ -1,4 +1,5 @@
 // Figure 5: the same measurements against a real Apache Superset 6.1 (the test harness's), at a smaller scale.
+import { guardOffConfig } from '../test/support/sidecar-process.ts';
 import { basename } from 'node:path';
 import { findSupersetVenv, startSuperset, type RunningSuperset } from '../test/support/superset/harness.ts';
 import { countCalls, metricsCounter, type CallsResult } from './calls.ts';
@@ -56,6 +57,8 @@ async function sidecarFor(superset: RunningSuperset, options: SidecarOptions): P
       BI_SCIM_TARGET_USERNAME: superset.username,
       BI_SCIM_TARGET_PASSWORD: superset.password,
       BI_SCIM_TOKENS: TOKEN,
+      // As in the Metabase stack: the workload's member removals are not an IdP deprovisioning burst.
+      BI_SCIM_CONFIG: await guardOffConfig(),
     },
     options,
   );
