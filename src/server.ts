@@ -63,6 +63,7 @@ const TOKEN_CHECK_EVERY_MS = 3_600_000;
 
 /** The console must never open with an IdP's token: BI_SCIM_TOKENS is checked with the config, the store's here. */
 async function refuseIdpTokensAsAdmin(config: Config, store: MappingStore): Promise<void> {
+  if (config.admin.tokens.length === 0) return;
   const stored = new Set((await store.listTokens()).map((t) => t.sha256));
   const shared = config.admin.tokens.filter((t) => stored.has(t.sha256)).map((t) => t.name);
   if (shared.length > 0) throw new Error(`BI_SCIM_ADMIN_TOKENS: ${shared.join(', ')} is also an IdP token in the store; an admin token must be its own`);
@@ -86,6 +87,7 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
     if (config.idpTokens.length === 0 && (await store.listTokens()).length === 0) {
       throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
     }
+    await refuseIdpTokensAsAdmin(config, store);
     target = await createTarget(config, {
       withLock: (key, fn) => store.withLock(key, fn),
       onCall: (sample) => {
@@ -152,7 +154,6 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     let consoleUrl: string | null = null;
     if (heartbeat) {
-      await refuseIdpTokensAsAdmin(config, store);
       const consoleApp = createConsoleApp({
         config,
         provisioning,

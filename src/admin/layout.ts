@@ -18,6 +18,9 @@ export const PAGES = [
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'info' | 'neutral';
 
+/** Drift severities as badges: rights and access in red, membership in amber, attributes and the rest calmer. */
+export const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'info', info: 'neutral' };
+
 export const badge = (text: string, tone: Tone) => h('span', { class: `badge ${tone}` }, text);
 
 /** An instant as people read it, in UTC, machine-readable in `datetime`. */
@@ -39,6 +42,9 @@ export function span(seconds: number | null): string {
   for (const [size, unit] of units) if (seconds >= size) return `${Math.floor(seconds / size)} ${unit}`;
   return `${Math.round(seconds)} s`;
 }
+
+/** "1 finding", "3 findings". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** A table that scrolls sideways on a phone; the region is focusable so keyboards can scroll it too. */
 export function table(caption: string, headers: string[], rows: Child[][], numeric: number[] = []): Child {
@@ -64,7 +70,7 @@ export function table(caption: string, headers: string[], rows: Child[][], numer
 }
 
 export function notice(text: Child, tone: 'ok' | 'bad' | 'info' = 'info'): Child {
-  return h('div', { class: `notice ${tone}`, role: tone === 'bad' ? 'alert' : 'status' }, text);
+  return h('div', { class: `notice notice-${tone}`, role: tone === 'bad' ? 'alert' : 'status' }, text);
 }
 
 function header(current: string, session: ConsoleSession | null): Child {

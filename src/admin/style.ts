@@ -45,9 +45,9 @@ input, select { width: 100%; padding: .35rem .5rem; border: 1px solid #6e7781; b
 button, .button { display: inline-block; padding: .4rem .9rem; border-radius: 6px; border: 1px solid var(--nav); background: var(--nav); color: #fff; cursor: pointer; text-decoration: none; }
 button.secondary, .button.secondary { background: #fff; color: var(--nav); }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
-.notice { border-left: 4px solid var(--link); background: #ddf4ff; padding: .5rem 1rem; margin: 1rem 0; }
-.notice.bad { border-left-color: #cf222e; }
-.notice.ok { border-left-color: #1a7f37; }
+.notice { border-left: 4px solid var(--link); background: #ddf4ff; color: var(--text); padding: .5rem 1rem; margin: 1rem 0; }
+.notice-bad { border-left-color: #cf222e; background: #ffebe9; }
+.notice-ok { border-left-color: #1a7f37; background: #dafbe1; }
 details.event { border: 1px solid var(--line); border-radius: 6px; margin: .4rem 0; }
 details.event > summary { cursor: pointer; padding: .4rem .6rem; display: flex; flex-wrap: wrap; gap: .25rem .75rem; align-items: baseline; }
 details.event[open] > summary { border-bottom: 1px solid var(--line); background: var(--soft); }

@@ -5,7 +5,7 @@ import { queryAudit, type AuditQuery } from '../../operations/audit-query.ts';
 import type { AuditEvent } from '../../operations/audit.ts';
 import type { MappingStore } from '../../store/mapping-store.ts';
 import type { PageInput, PageOutput } from '../deps.ts';
-import { badge, h, notice, table, when, type Child, type Tone } from '../layout.ts';
+import { badge, count, h, notice, table, when, type Child, type Tone } from '../layout.ts';
 
 const PAGE_SIZE = 50;
 /** An export holds at most this many events; narrow the filters for more. */
@@ -32,7 +32,7 @@ function field(name: keyof AuditFilters, label: string, value: string | undefine
     'div',
     null,
     h('label', { for: `f-${name}` }, label),
-    h('input', { id: `f-${name}`, name, value: value ?? '', placeholder: hint, 'aria-describedby': `f-${name}-hint` }),
+    h('input', { id: `f-${name}`, name, value: value ?? '', 'aria-describedby': `f-${name}-hint` }),
     h('span', { id: `f-${name}-hint`, class: 'muted' }, hint),
   );
 }
@@ -45,7 +45,7 @@ function filterForm(filters: AuditFilters): Child {
     field('until', 'Until', filters.until, '1h or an ISO date'),
     field('user', 'Person', filters.user, 'userName, email or id'),
     field('group', 'Group', filters.group, 'name or id'),
-    field('action', 'Actions', filters.action, 'e.g. user.deactivate,member.remove'),
+    field('action', 'Actions', filters.action, 'comma-separated, e.g. user.create'),
     h(
       'div',
       null,
@@ -126,7 +126,7 @@ export async function auditPage({ deps, query }: PageInput): Promise<PageOutput>
       h(
         'p',
         { class: 'muted', role: 'status' },
-        `${events.length} events on this page, newest first. Open one to see what changed and which BI calls it made.`,
+        `${count(events.length, 'event')} on this page, newest first. Open one to see what changed and which BI calls it made.`,
       ),
       h('div', null, ...events.map(eventDetails)),
       h('nav', { 'aria-label': 'Audit pages', class: 'actions' }, ...paging),

@@ -1,9 +1,7 @@
 // Drift: the latest scan's findings, most severe first, each with the reconcile plan (BI calls) that would fix it.
 import type { DriftFinding } from '../../operations/drift-types.ts';
 import type { PageInput, PageOutput } from '../deps.ts';
-import { badge, h, notice, table, when, type Child, type Tone } from '../layout.ts';
-
-const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'info', info: 'neutral' };
+import { badge, count, h, notice, table, when, type Child, SEVERITY_TONE } from '../layout.ts';
 
 const subjectOf = (r: DriftFinding['subject']) => `${r.type} ${r.id}${r.name ? ` (${r.name})` : ''}`;
 
@@ -43,7 +41,7 @@ export async function driftPage({ deps }: PageInput): Promise<PageOutput> {
       h('p', null, 'Last scan ', when(report.scannedAt), `: ${report.scanned.users} people and ${report.scanned.groups} groups in ${report.biCalls} BI calls.`),
       managed.length === 0
         ? notice('No drift: the BI tool holds what the IdPs declared.', 'ok')
-        : notice(`${managed.length} findings differ from what the IdPs declared.`, 'bad'),
+        : notice(`${count(managed.length, 'finding')} where the BI tool differs from what the IdPs declared.`, 'bad'),
       table('Drift findings', HEADERS, managed.map(rowOf)),
       h(
         'p',

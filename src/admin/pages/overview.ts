@@ -4,12 +4,11 @@ import { SEVERITIES } from '../../operations/drift-types.ts';
 import type { TokenReport } from '../../operations/tokens.ts';
 import { VERSION } from '../../version.ts';
 import type { PageInput, PageOutput } from '../deps.ts';
-import { badge, h, span, table, when, type Child, type Tone } from '../layout.ts';
+import { badge, count, h, SEVERITY_TONE, span, table, when, type Child, type Tone } from '../layout.ts';
 
 /** A token nobody has used for this long is stale: forgotten, or its IdP connection is broken. */
 const UNUSED_AFTER_MS = 30 * 86_400_000;
 
-const SEVERITY_TONE: Record<string, Tone> = { critical: 'bad', high: 'bad', medium: 'warn', low: 'info', info: 'neutral' };
 const REPLICA_TONE: Record<string, Tone> = { up: 'ok', stopped: 'neutral', silent: 'warn' };
 
 const upDown = (ok: boolean | undefined) => (ok === undefined ? badge('unknown', 'neutral') : ok ? badge('up', 'ok') : badge('down', 'bad'));
@@ -58,7 +57,7 @@ export async function overviewPage({ deps }: PageInput): Promise<PageOutput> {
     card(
       'bi-scim',
       h('p', null, 'Version ', h('span', { class: 'mono' }, VERSION)),
-      h('p', null, `${replicas?.filter((r) => r.status === 'up').length ?? '?'} replicas up`),
+      h('p', null, replicas ? `${count(replicas.filter((r) => r.status === 'up').length, 'replica')} up` : 'replicas unknown'),
     ),
     card(
       'Guard',
