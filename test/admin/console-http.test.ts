@@ -1,14 +1,14 @@
 // The console over HTTP, two replicas sharing a real Redis: who may sign in, what the session cookie says, what the
 // forms refuse, and the replicas' heartbeats with their callers summed.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { type ConfigError, loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import { startSidecar, type Sidecar } from '../../src/server.ts';
 import { createStore } from '../../src/store/index.ts';
 import { sha256Hex } from '../../src/tokens.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
 import { freePort } from '../support/ports.ts';
+import { emptyDatabase } from '../support/redis-server.ts';
 
 const IDP_TOKEN = 'http-test-idp-token';
 const OPS = 'http-test-ops-secret';
@@ -60,10 +60,7 @@ const get = (url: string, cookie?: string) => fetch(url, { headers: cookie ? { c
 
 beforeAll(async () => {
   double = await startMetabaseDouble();
-  redisUrl = `${inject('redisUrl')}/${REDIS_DB}`;
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  redis.disconnect();
+  redisUrl = await emptyDatabase(inject('redisUrl'), REDIS_DB);
   a = await startSidecar(loadConfig(await settings(`ops:${OPS},retired:${RETIRED}`, { BI_SCIM_TRUST_PROXY: 'true' })), logger);
   b = await startSidecar(loadConfig(await settings(`ops:sha256:${sha256Hex(OPS)}`)), logger);
 });

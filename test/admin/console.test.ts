@@ -5,7 +5,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/admin/app.ts';
@@ -13,6 +12,7 @@ import { metabaseByHand } from '../support/metabase-by-hand.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
 import { metabaseState } from '../support/metabase-state.ts';
 import { freePort } from '../support/ports.ts';
+import { emptyDatabase } from '../support/redis-server.ts';
 import { loadFixture, replayFixture } from '../support/replay.ts';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process.ts';
 import { runAxe, CHROMIUM_INSTALL_HINT, chromiumPath, launchChromium, screenshot } from './browser.ts';
@@ -67,10 +67,7 @@ async function signIn(token: string): Promise<void> {
 
 beforeAll(async () => {
   double = await startMetabaseDouble();
-  const redisUrl = `${inject('redisUrl')}/${REDIS_DB}`;
-  const redis = new Redis(redisUrl);
-  await redis.flushdb();
-  redis.disconnect();
+  const redisUrl = await emptyDatabase(inject('redisUrl'), REDIS_DB);
   const configFile = join(await mkdtemp(join(tmpdir(), 'bi-scim-console-')), 'bi-scim.yaml');
   await writeFile(
     configFile,
