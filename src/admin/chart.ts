@@ -1,6 +1,6 @@
 // The Activity chart: audit events per hour over the last 7 days, stacked by outcome, drawn on the server as inline SVG.
 import type { AuditEvent } from '../operations/audit.ts';
-import { h, type Child } from './layout.ts';
+import { h } from './layout.ts';
 
 export const OUTCOMES = ['success', 'refused', 'failed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -40,7 +40,7 @@ const WIDTH = LEFT + CHART_HOURS * BAR + 8;
 const HEIGHT = TOP + PLOT + 28;
 
 /** The stacked bars with a y scale and a label at each midnight; named for screen readers by `title` and `summary`. */
-export function activityChart(buckets: HourBucket[], title: string, summary: string): Child {
+export function activityChart(buckets: HourBucket[], title: string, summary: string) {
   const max = Math.max(1, ...buckets.map(total));
   const y = (value: number) => TOP + PLOT - (value / max) * PLOT;
   const bars = buckets.flatMap((b, i) => {
