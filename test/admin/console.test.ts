@@ -139,6 +139,7 @@ describe.skipIf(!executablePath)('the operator console in Chromium', () => {
       expect((await answer).status()).toBe(401);
       expect(await text()).toContain('That is not an admin token.');
     }
+    await screenshot(page, 'sign-in');
     expect(await context.cookies()).toEqual([]);
   });
 
@@ -286,7 +287,16 @@ describe.skipIf(!executablePath)('the operator console in Chromium', () => {
 
   it('shows the group mappings and protected principals on Mappings', async () => {
     await visit('/mappings');
-    expect(await visibleText(page.getByRole('region', { name: 'Group mappings' }))).toMatch(/bi-admins\s+Administrators\s+not pushed yet/);
+    const mappings = page.getByRole('region', { name: 'Group mappings' });
+    expect(await visibleText(mappings)).toMatch(/bi-admins\s+Administrators\s+not pushed yet/);
+    const pushed = await scim('/Groups', {
+      method: 'POST',
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'bi-admins' }),
+    });
+    expect(pushed.status).toBe(201);
+    const { id } = (await pushed.json()) as { id: string };
+    await visit('/mappings');
+    expect(await visibleText(mappings)).toMatch(new RegExp(`bi-admins\\s+Administrators\\s+pushed: SCIM id ${id}`));
     const principals = await visibleText(page.getByRole('region', { name: 'Protected principals' }));
     expect(principals).toContain(double.adminEmail);
     expect(principals).toContain("bi-scim's own account");
