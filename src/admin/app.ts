@@ -69,7 +69,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono<ConsoleEnv> {
     c.header('X-Frame-Options', 'DENY');
     if (!c.res.headers.has('Cache-Control')) c.header('Cache-Control', 'no-store');
   });
-  app.use(sameOriginPosts, bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The form is too large.', 413) }));
+  app.use(sameOriginPosts(deps.trustProxy), bodyLimit({ maxSize: MAX_FORM_BYTES, onError: (c) => c.text('The form is too large.', 413) }));
   app.onError(async (err, c) => {
     logger.error({ err, path: c.req.path }, 'console page failed');
     return c.html(

@@ -95,14 +95,21 @@ export function csrfMatches(session: ConsoleSession, submitted: unknown): boolea
 
 const hostOf = (origin: string) => (URL.canParse(origin) ? new URL(origin).host : null);
 
-/** Posts from another origin are refused before anything else (browsers send Origin and Sec-Fetch-Site with them). */
-export const sameOriginPosts: MiddlewareHandler = async function sameOriginPosts(c, next) {
-  if (c.req.method === 'POST') {
-    const origin = c.req.header('origin');
-    const site = c.req.header('sec-fetch-site');
-    if ((origin !== undefined && hostOf(origin) !== c.req.header('host')) || (site && site !== 'same-origin' && site !== 'none')) {
-      return c.text('Cross-site requests are refused.', 403);
+/**
+ * Posts from another origin are refused before anything else (browsers send Origin and Sec-Fetch-Site with them).
+ * Behind a trusted proxy that rewrites Host, the browser's host is the first X-Forwarded-Host.
+ */
+export function sameOriginPosts(trustProxy: boolean): MiddlewareHandler {
+  return async function sameOriginPosts(c, next) {
+    if (c.req.method === 'POST') {
+      const origin = c.req.header('origin');
+      const site = c.req.header('sec-fetch-site');
+      const forwarded = trustProxy ? c.req.header('x-forwarded-host')?.split(',')[0].trim() : undefined;
+      const host = forwarded || c.req.header('host');
+      if ((origin !== undefined && hostOf(origin) !== host) || (site && site !== 'same-origin' && site !== 'none')) {
+        return c.text('Cross-site requests are refused.', 403);
+      }
     }
-  }
-  await next();
-};
+    await next();
+  };
+}

@@ -125,6 +125,18 @@ describe('console sign-in and forms', () => {
     expect((await signIn(a.consoleUrl!, OPS)).setCookie).not.toMatch(/Secure/);
   });
 
+  it('accepts a form whose origin is the host a trusted proxy forwarded, and refuses other origins', async () => {
+    const through = (origin: string) => fetch(`${a.consoleUrl}/sign-in`, form({ token: OPS }, { origin, 'x-forwarded-host': 'console.example.com' }));
+    expect((await through('https://console.example.com')).status).toBe(303);
+    expect((await through('https://evil.example')).status).toBe(403);
+    // Replica B does not trust proxies: only its own Host counts.
+    const direct = await fetch(
+      `${b.consoleUrl}/sign-in`,
+      form({ token: OPS }, { origin: 'https://console.example.com', 'x-forwarded-host': 'console.example.com' }),
+    );
+    expect(direct.status).toBe(403);
+  });
+
   it('honours a session on every replica, and ends one whose token a replica no longer accepts', async () => {
     const ops = await signIn(a.consoleUrl!, OPS);
     expect((await get(`${b.consoleUrl}/`, ops.cookie)).status).toBe(200);
