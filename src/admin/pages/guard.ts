@@ -13,9 +13,14 @@ export const APPROVAL_CHOICES = [
 ] as const;
 
 const GUARD_ACTIONS = ['guard.tripped', 'guard.approve', 'guard.reset'];
+/** Guard events are looked for this far back, so a long trail without any is not read to its end. */
+const HISTORY_MS = 7 * 86_400_000;
 
 export async function guardPage({ deps, query, session }: PageInput): Promise<PageOutput> {
-  const [state, history] = await Promise.all([deps.guard.state(), queryAudit(deps.provisioning.store, { actions: GUARD_ACTIONS, limit: 20 })]);
+  const [state, history] = await Promise.all([
+    deps.guard.state(),
+    queryAudit(deps.provisioning.store, { actions: GUARD_ACTIONS, since: deps.now() - HISTORY_MS, limit: 20 }),
+  ]);
   const held = state.tripped !== null && state.approval === null;
   const status = !state.enabled
     ? badge('off', 'neutral')
@@ -65,7 +70,7 @@ export async function guardPage({ deps, query, session }: PageInput): Promise<Pa
             approveForm,
           )
         : h('p', { class: 'muted' }, 'The guard is off (guard.maxDeprovisions: 0): there is nothing to approve.'),
-      h('h2', null, 'Recent guard events'),
+      h('h2', null, 'Guard events of the last 7 days'),
       table('Guard events', ['When', 'Event', 'By', 'Detail'], rows),
     ],
   };
