@@ -37,6 +37,8 @@ export interface AppDeps {
   health?: () => Promise<DependencyHealth>;
   /** Records each token's last use. */
   tokenUsage?: TokenUsage;
+  /** Told of every authenticated or refused SCIM request: the token's name (null when refused), user agent, status. */
+  onCallerRequest?: (tokenName: string | null, userAgent: string | null, status: number) => void;
 }
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -59,6 +61,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   scim.route('/', discoveryRoutes(options));
   const limits = rateLimit({ perSecond: rateLimitRps });
   const onAccepted = deps.tokenUsage ? (name: string, userAgent: string | null) => deps.tokenUsage!.touch(name, userAgent) : undefined;
+  const onCallerRequest = deps.onCallerRequest;
+  if (onCallerRequest) {
+    scim.use(async function countCallerRequest(c, next) {
+      await next();
+      onCallerRequest(c.get('tokenName') ?? null, c.req.header('user-agent') ?? null, c.res.status);
+    });
+  }
   scim.use(maxBody(maxBodyBytes), bearerAuth({ tokens, store: provisioning.store, onRefused: limits.refused, onAccepted }), limits.perToken);
   // A dry-run token is served by its own use cases: same answers, but its writes become its plan.
   const dryRuns = new DryRuns(provisioning);

@@ -8,17 +8,19 @@ import { FIX_CATEGORY_NAMES } from './operations/drift-types.ts';
 import { parseConfiguredTokens, type NamedToken } from './tokens.ts';
 import { applyRedisPasswords, parseRedisUrl } from './store/redis-url.ts';
 
-/** Comma-separated tokens in any configured form (src/tokens.ts), unnamed ones numbered `env-1`, `env-2`… */
-const tokenList = z.string().transform((raw, ctx) => {
-  try {
-    const tokens = parseConfiguredTokens(raw, 'env');
-    if (tokens.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one token is required' });
-    return tokens;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
+/** Comma-separated tokens in any configured form (src/tokens.ts), unnamed ones numbered `<prefix>-1`, `<prefix>-2`… */
+const tokenListOf = (unnamedPrefix: string) =>
+  z.string().transform((raw, ctx) => {
+    try {
+      const tokens = parseConfiguredTokens(raw, unnamedPrefix);
+      if (tokens.length === 0) ctx.addIssue({ code: 'custom', message: 'at least one token is required' });
+      return tokens;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+const tokenList = tokenListOf('env');
 
 const groupMapping = z.object({
   /** The IdP group's displayName (matched case-insensitively). */
@@ -148,8 +150,12 @@ const envSchema = z
       .optional(),
     BI_SCIM_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
     BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(0).max(600).default(20),
+    /** The operator console: served on its own port only when admin tokens are set. */
+    BI_SCIM_ADMIN_PORT: port.default(8082),
+    BI_SCIM_ADMIN_TOKENS: tokenListOf('admin').optional(),
   })
   .superRefine(checkRedisSettings)
+  .superRefine(checkAdminTokens)
   .transform((e, ctx) => {
     const login = e.BI_SCIM_TARGET_USERNAME && e.BI_SCIM_TARGET_PASSWORD ? { username: e.BI_SCIM_TARGET_USERNAME, password: e.BI_SCIM_TARGET_PASSWORD } : null;
     const url = e.BI_SCIM_TARGET_URL.replace(/\/+$/, '');
@@ -182,8 +188,22 @@ const envSchema = z
       publicUrl: e.BI_SCIM_PUBLIC_URL ?? null,
       /** After SIGTERM: keep serving while endpoints are removed, then give in-flight requests this long. */
       shutdown: { graceMs: e.BI_SCIM_SHUTDOWN_GRACE_SECONDS * 1000, timeoutMs: e.BI_SCIM_SHUTDOWN_TIMEOUT_SECONDS * 1000 },
+      /** The console's port and sign-in tokens; no tokens, no console. */
+      admin: { port: e.BI_SCIM_ADMIN_PORT, tokens: e.BI_SCIM_ADMIN_TOKENS ?? [] },
     };
   });
+
+/** An IdP's SCIM token must never open the console: the two lists may share no token. */
+function checkAdminTokens(
+  e: { BI_SCIM_TOKENS?: NamedToken[]; BI_SCIM_ADMIN_TOKENS?: NamedToken[] },
+  ctx: z.core.$RefinementCtx<{ BI_SCIM_TOKENS?: NamedToken[]; BI_SCIM_ADMIN_TOKENS?: NamedToken[] }>,
+): void {
+  const idp = new Set((e.BI_SCIM_TOKENS ?? []).map((t) => t.sha256));
+  for (const admin of e.BI_SCIM_ADMIN_TOKENS ?? []) {
+    if (idp.has(admin.sha256))
+      ctx.addIssue({ code: 'custom', path: ['BI_SCIM_ADMIN_TOKENS'], message: `"${admin.name}" is also in BI_SCIM_TOKENS; an admin token must be its own` });
+  }
+}
 
 function missing(ctx: z.core.$RefinementCtx, path: string, message: string): never {
   ctx.addIssue({ code: 'custom', path: [path], message });

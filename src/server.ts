@@ -20,10 +20,14 @@ import type { MappingStore } from './store/mapping-store.ts';
 import { createTarget } from './targets/index.ts';
 import type { Target } from './targets/target.ts';
 import { VERSION } from './version.ts';
+import { createConsoleApp } from './admin/app.ts';
+import { readReplicas, ReplicaHeartbeat } from './admin/replicas.ts';
 
 export interface Sidecar {
   url: string;
   metricsUrl: string;
+  /** The operator console's address; null when no admin token is configured. */
+  consoleUrl: string | null;
   store: MappingStore;
   target: Target;
   /**
@@ -57,6 +61,14 @@ const portOf = (server: ServerType, fallback: number) => {
 /** How often tokens are checked for rotation and expiry (token.expiring is raised once per token). */
 const TOKEN_CHECK_EVERY_MS = 3_600_000;
 
+/** The console must never open with an IdP's token: BI_SCIM_TOKENS is checked with the config, the store's here. */
+async function refuseIdpTokensAsAdmin(config: Config, store: MappingStore): Promise<void> {
+  if (config.admin.tokens.length === 0) return;
+  const stored = new Set((await store.listTokens()).map((t) => t.sha256));
+  const shared = config.admin.tokens.filter((t) => stored.has(t.sha256)).map((t) => t.name);
+  if (shared.length > 0) throw new Error(`BI_SCIM_ADMIN_TOKENS: ${shared.join(', ')} is also an IdP token in the store; an admin token must be its own`);
+}
+
 /** `env` is where webhook secrets are read (alerts.webhooks[].secretEnv): main.ts passes process.env. */
 export async function startSidecar(config: Config, logger: Logger, env: Record<string, string | undefined> = {}): Promise<Sidecar> {
   const metrics = createMetrics();
@@ -75,6 +87,7 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
     if (config.idpTokens.length === 0 && (await store.listTokens()).length === 0) {
       throw new Error('No bearer token is configured: set BI_SCIM_TOKENS or run `bi-scim token create --name <name>`');
     }
+    await refuseIdpTokensAsAdmin(config, store);
     target = await createTarget(config, {
       withLock: (key, fn) => store.withLock(key, fn),
       onCall: (sample) => {
@@ -113,6 +126,12 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
       tokens: () => ops.tokens(),
       drift: () => drift.summary(),
     });
+    // Every replica beats when the console is on, so any replica's console lists them all with their callers.
+    const heartbeat = config.admin.tokens.length > 0 ? new ReplicaHeartbeat(store, VERSION) : null;
+    if (heartbeat) {
+      heartbeat.start((err) => logger.warn({ err }, 'replica heartbeat failed'));
+      stoppers.push(() => heartbeat.stop().catch((err: unknown) => logger.warn({ err }, 'replica heartbeat failed')));
+    }
     const readiness: Readiness = { draining: false };
     const app = createApp({
       provisioning,
@@ -126,15 +145,38 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
       rateLimitRps: config.rateLimitRps,
       trustProxy: config.trustProxy,
       publicUrl: config.publicUrl,
+      onCallerRequest: heartbeat ? (token, userAgent, status) => heartbeat.countRequest(token, userAgent, status) : undefined,
     });
     const scim = await listen(app.fetch, config.host, config.port);
     servers.push(scim);
     const metricsServer = await serveMetrics(metrics.registry, config.host, config.metricsPort);
     servers.push(metricsServer);
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    let consoleUrl: string | null = null;
+    if (heartbeat) {
+      const consoleApp = createConsoleApp({
+        config,
+        provisioning,
+        logger,
+        health,
+        guard: ops.guard,
+        tokens: () => ops.tokens(),
+        drift,
+        replicas: async () => {
+          await heartbeat.beat();
+          return readReplicas(store);
+        },
+        adminTokens: config.admin.tokens,
+        trustProxy: config.trustProxy,
+      });
+      const consoleServer = await listen(consoleApp.fetch, config.host, config.admin.port);
+      servers.push(consoleServer);
+      consoleUrl = `http://${host}:${portOf(consoleServer, config.admin.port)}`;
+    }
     const sidecar: Sidecar = {
       url: `http://${host}:${portOf(scim, config.port)}${config.basePath === '/' ? '' : config.basePath}`,
       metricsUrl: `http://${host}:${portOf(metricsServer, config.metricsPort)}/metrics`,
+      consoleUrl,
       store,
       target,
       shutdown: async () => {
@@ -145,7 +187,7 @@ export async function startSidecar(config: Config, logger: Logger, env: Record<s
         return finished;
       },
     };
-    logger.info({ url: sidecar.url, metrics: sidecar.metricsUrl, target: config.target.kind, store: store.kind }, 'bi-scim listening');
+    logger.info({ url: sidecar.url, metrics: sidecar.metricsUrl, console: consoleUrl, target: config.target.kind, store: store.kind }, 'bi-scim listening');
     return sidecar;
   } catch (err) {
     // Nothing half-started stays behind: a listener that came up is closed again with the clients.

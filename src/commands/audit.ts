@@ -29,7 +29,8 @@ function summary(event: AuditEvent): string {
     .join('; ');
 }
 
-const COLUMNS: Column<AuditEvent>[] = [
+/** The columns of the table and of CSV, on the CLI and in the console's export. */
+export const AUDIT_COLUMNS: Column<AuditEvent>[] = [
   { header: 'TIME', value: (e) => e.at },
   { header: 'ACTION', value: (e) => e.action },
   { header: 'OUTCOME', value: (e) => (e.dryRun ? `${e.outcome} (dry run)` : e.outcome) },
@@ -38,6 +39,36 @@ const COLUMNS: Column<AuditEvent>[] = [
   { header: 'VERIFIED', value: (e) => (e.verified === undefined ? '' : String(e.verified)) },
   { header: 'DETAIL', value: (e) => [summary(e), e.reason].filter(Boolean).join(' | '), max: 100 },
 ];
+
+/** The filters as typed (the CLI's options, the console's form fields); a bad time throws a message that says why. */
+export interface AuditFilters {
+  since?: string;
+  until?: string;
+  user?: string;
+  group?: string;
+  action?: string;
+  outcome?: string;
+}
+
+const listOf = (v: string | undefined) =>
+  v
+    ? v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
+
+export function auditQueryFrom(filters: AuditFilters, limit: number): AuditQuery {
+  return {
+    since: filters.since ? parseInstant(filters.since) : undefined,
+    until: filters.until ? parseInstant(filters.until) : undefined,
+    user: filters.user || undefined,
+    group: filters.group || undefined,
+    actions: listOf(filters.action),
+    outcomes: listOf(filters.outcome),
+    limit,
+  };
+}
 
 export async function auditCommand(args: string[], store: MappingStore, io: Io, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
@@ -57,29 +88,14 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
   const format = parseFormat(values.format, ['table', 'json', 'csv']);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit takes a positive whole number, not "${values.limit}"`);
-  const list = (v: string | undefined) =>
-    v
-      ? v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : undefined;
-  const query: AuditQuery = {
-    since: values.since ? parseInstant(values.since) : undefined,
-    until: values.until ? parseInstant(values.until) : undefined,
-    user: values.user,
-    group: values.group,
-    actions: list(values.action),
-    outcomes: list(values.outcome),
-    limit,
-  };
+  const query = auditQueryFrom(values, limit);
   if (store.kind === 'memory')
     io.err("note: no BI_SCIM_REDIS_URL, so this reads an empty in-memory store; the audit trail lives in the server's Redis (or its console)");
   const events = await queryAudit(store, query);
   const json = (e: AuditEvent) => e;
-  printRows(io, format, COLUMNS, events, json);
+  printRows(io, format, AUDIT_COLUMNS, events, json);
   if (!values.follow) return 0;
-  return follow(store, events[0]?.id, query, (e) => printRows(io, format, COLUMNS, [e], json, false), signal);
+  return follow(store, events[0]?.id, query, (e) => printRows(io, format, AUDIT_COLUMNS, [e], json, false), signal);
 }
 
 /** Polls for events after the newest one shown, printing those that match, until the signal aborts. */

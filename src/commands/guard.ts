@@ -13,7 +13,7 @@ The guard counts deactivations, DELETEs, admin demotions and member removals in 
 replica (config guard.maxDeprovisions, guard.maxPercent, guard.windowMinutes). Approving and resetting are
 audited with --by.`;
 
-function describe(state: GuardState): Array<[string, string]> {
+export function describeGuard(state: GuardState): Array<[string, string]> {
   if (!state.enabled) return [['state', 'off (guard.maxDeprovisions is 0)']];
   const held = state.tripped !== null && state.approval === null;
   return [
@@ -54,7 +54,7 @@ export async function guardCommand(args: string[], ops: Operations, io: Io): Pro
         { header: 'GUARD', value: (r: [string, string]) => r[0] },
         { header: '', value: (r) => r[1] },
       ],
-      describe(state),
+      describeGuard(state),
       (r) => r,
       false,
     );

@@ -12,6 +12,8 @@ export interface AuditQuery {
   group?: string;
   actions?: string[];
   outcomes?: string[];
+  /** Only events older than this id: the next page after a page ending with it. */
+  before?: string;
   limit: number;
 }
 
@@ -43,7 +45,7 @@ function withId(entry: StreamEntry): AuditEvent {
 /** Newest first, at most `limit`, paging back through [since, until]. */
 export async function queryAudit(store: MappingStore, q: AuditQuery): Promise<AuditEvent[]> {
   const found: AuditEvent[] = [];
-  let before: string | undefined;
+  let before = q.before;
   for (let scanned = 0; found.length < q.limit && scanned < AUDIT_SCAN_MAX; scanned += SCAN_PAGE) {
     const page = await store.readStream(AUDIT_STREAM, { fromMs: q.since, toMs: q.until, before, limit: SCAN_PAGE, order: 'newest' });
     for (const event of page.map(withId)) if (found.length < q.limit && matchesAudit(event, q)) found.push(event);

@@ -13,7 +13,7 @@ function refuse(resource: { type: 'User' | 'Group'; id: string }, why: string): 
  * BI ids of the configured break-glass people: `id:<bi id>` entries as written, emails and BI usernames looked up once
  * per process. Protection then follows the id, so changing a protected person's email cannot lift it.
  */
-function breakGlassIds(p: Provisioning): Promise<Set<string>> {
+export function breakGlassIds(p: Provisioning): Promise<Set<string>> {
   return p.cache.protectedIds.get('self', async () => {
     const ids = new Set<string>();
     for (const entry of p.options.protectedUsers) {

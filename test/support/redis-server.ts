@@ -5,6 +5,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 
 export interface RunningRedis {
@@ -168,4 +169,13 @@ export async function waitFor(what: string, withinMs: number, probe: () => Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${what} did not happen within ${withinMs} ms`);
+}
+
+/** The URL of database `db` on the shared test Redis (inject('redisUrl')), emptied first: a suite's own, from a clean start. */
+export async function emptyDatabase(sharedUrl: string, db: number): Promise<string> {
+  const url = `${sharedUrl}/${db}`;
+  const redis = new Redis(url);
+  await redis.flushdb();
+  redis.disconnect();
+  return url;
 }
