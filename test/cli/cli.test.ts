@@ -50,7 +50,8 @@ describe('help', () => {
   it('prints the commands for --help and exits 0', async () => {
     const { code, out } = await run(['--help']);
     expect(code).toBe(0);
-    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile', 'plan']) expect(out).toMatch(new RegExp(`^  ${command} +[A-Z]`, 'm'));
+    for (const command of ['serve', 'check', 'token', 'audit', 'guard', 'drift', 'reconcile', 'plan'])
+      expect(out).toMatch(new RegExp(`^  ${command} +[A-Z]`, 'm'));
   });
 
   it("prints each command's own help", async () => {
