@@ -1,7 +1,7 @@
 // `bi-scim audit`: the audit trail, filtered, as a table, JSON lines or CSV, or followed as it grows.
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditAfter, matchesAudit, queryAudit, type AuditQuery } from '../operations/audit-query.ts';
+import { auditAfter, matchesAudit, queryAudit, resolveAuditSubjects, type AuditQuery } from '../operations/audit-query.ts';
 import type { AuditEvent } from '../operations/audit.ts';
 import type { MappingStore } from '../store/mapping-store.ts';
 import { parseFormat, parseInstant, printRows, type Column, type Io } from './output.ts';
@@ -64,7 +64,7 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
           .map((s) => s.trim())
           .filter(Boolean)
       : undefined;
-  const query: AuditQuery = {
+  const asked: AuditQuery = {
     since: values.since ? parseInstant(values.since) : undefined,
     until: values.until ? parseInstant(values.until) : undefined,
     user: values.user,
@@ -73,6 +73,7 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
     outcomes: list(values.outcome),
     limit,
   };
+  const query = await resolveAuditSubjects(store, asked);
   if (store.kind === 'memory')
     io.err("note: no BI_SCIM_REDIS_URL, so this reads an empty in-memory store; the audit trail lives in the server's Redis (or its console)");
   const events = await queryAudit(store, query);
