@@ -14,6 +14,8 @@ export interface RoundTrip {
   expected: Pick<DriftFinding, 'kind' | 'severity'> & { subject: string; related?: string };
   /** A line the plan prints for the fix. */
   planLine: RegExp;
+  /** `reconcile --only` for the apply, where the BI tool is shared and only this kind is this suite's to fix. */
+  only?: string;
 }
 
 /** Findings about `ids` only, when the BI tool is shared with other suites; all findings otherwise. */
@@ -51,7 +53,7 @@ export async function driftRoundTrip(stack: OperationsStack, scope: Scope, trip:
   expect(plan.stdout).toContain('Nothing was changed.');
   expect(await trip.asDeclared()).toBe(false);
 
-  const applied = await stack.cli('reconcile', '--apply', '--by', 'alice');
+  const applied = await stack.cli('reconcile', '--apply', '--by', 'alice', ...(trip.only ? ['--only', trip.only] : []));
   expect(applied.code, applied.stderr).toBe(0);
   expect(applied.stdout).toMatch(/Applied (\d+) of \1 fixes\./);
   expect(await trip.asDeclared()).toBe(true);

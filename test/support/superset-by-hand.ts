@@ -1,5 +1,6 @@
 // Changes a Superset administrator makes by hand, through Superset's own security API (superset-api.md §3.6): what
 // drift must catch. Roles and groups of a PUT replace the whole list, so each change reads the person first.
+import { randomUUID } from 'node:crypto';
 import { HttpClient } from '../../src/targets/http.ts';
 import { SupersetSession } from '../../src/targets/superset/session.ts';
 import type { ByHand } from './metabase-by-hand.ts';
@@ -12,6 +13,8 @@ interface Ref {
 export interface SupersetByHand extends ByHand {
   /** Superset's own call, as its administrator. */
   call<T>(method: string, route: string, json?: unknown): Promise<T>;
+  /** A human administrator no IdP manages (Settings → List Users → +, role Admin); returns the id. */
+  createAdmin(email: string): Promise<string>;
 }
 
 export function supersetByHand(url: string, admin: { username: string; password: string }): SupersetByHand {
@@ -30,14 +33,28 @@ export function supersetByHand(url: string, admin: { username: string; password:
   const person = async (userId: string) => (await call<{ result: { roles: Ref[]; groups: Ref[] } }>('GET', `/api/v1/security/users/${userId}`)).result;
   const ids = (refs: Ref[]) => refs.map((r) => r.id);
   const update = (userId: string, fields: Record<string, unknown>) => call('PUT', `/api/v1/security/users/${userId}`, fields);
+  const adminRole = async () => {
+    const admin = (await call<{ result: Ref[] }>('GET', '/api/v1/security/roles/?q=(page_size:100)')).result.find((r) => r.name === 'Admin');
+    if (!admin) throw new Error('Superset has no Admin role');
+    return admin.id;
+  };
   return {
     call,
-    async grantAdmin(userId) {
-      const roles = (await call<{ result: Ref[] }>('GET', '/api/v1/security/roles/?q=(page_size:100)')).result;
-      const admin = roles.find((r) => r.name === 'Admin');
-      if (!admin) throw new Error('Superset has no Admin role');
-      await update(userId, { roles: [...ids((await person(userId)).roles), admin.id] });
+    async createAdmin(email) {
+      const [first_name, last_name] = email.split('@')[0].split('.');
+      const password = `Pw-${randomUUID()}-Aa1!`;
+      const created = await call<{ id: number }>('POST', '/api/v1/security/users/', {
+        first_name,
+        last_name,
+        username: email,
+        email,
+        password,
+        active: true,
+        roles: [await adminRole()],
+      });
+      return String(created.id);
     },
+    grantAdmin: async (userId) => void (await update(userId, { roles: [...ids((await person(userId)).roles), await adminRole()] })),
     reactivate: async (userId) => void (await update(userId, { active: true })),
     deactivate: async (userId) => void (await update(userId, { active: false })),
     async addMember(groupId, userId) {
