@@ -80,4 +80,34 @@ describe('drift and reconcile against Metabase through the real process and CLI'
       planLine: new RegExp(`→\\s+remove User ${people.cat} \\(cat@northwind.example\\) from Group ${analysts} \\(Analysts\\)`),
     });
   });
+
+  it('holds reconcile --apply to the deprovisioning budget like SCIM, until an operator approves', async () => {
+    const hand = metabaseByHand(double);
+    const colleagues = Array.from({ length: 7 }, (_, i) => String(double.state.userByEmail(`colleague.${i}@northwind.example`)!.id));
+    for (const id of colleagues) await hand.addMember(analysts, id);
+    expect((await driftFindings(stack, everything)).map((f) => f.kind)).toEqual(colleagues.map(() => 'member-added'));
+    const inAnalysts = () => colleagues.filter((id) => double.state.groupNamesOf(Number(id)).includes('Analysts')).length;
+
+    // Four removals went through earlier in this window (one by SCIM, three by reconcile): six more fit in the budget of ten.
+    const held = await stack.cli('reconcile', '--apply', '--by', 'alice');
+    expect(held.code).toBe(1);
+    expect(held.stdout).toContain('Applied 6 of 7 fixes; 1 failed');
+    expect(held.stderr).toMatch(/failed: User \d+ \(colleague\.\d+@northwind\.example\) member-added: Deprovisioning is held/);
+    expect(inAnalysts()).toBe(1);
+
+    expect((await stack.cli('guard', 'approve', '--for', '1h', '--by', 'alice')).code).toBe(0);
+    const rest = await stack.cli('reconcile', '--apply', '--by', 'alice');
+    expect(rest.stdout).toContain('Applied 1 of 1 fixes.');
+    expect(inAnalysts()).toBe(0);
+    expect(await driftFindings(stack, everything)).toEqual([]);
+
+    const applied = (await stack.audit('--action', 'reconcile.apply,guard.tripped', '--since', '10m')).slice(-9);
+    expect(applied.map((e) => [e.action, e.outcome, e.cause ?? null])).toEqual([
+      ...Array.from({ length: 6 }, () => ['reconcile.apply', 'success', null]),
+      ['guard.tripped', 'success', null],
+      ['reconcile.apply', 'refused', 'guard'],
+      ['reconcile.apply', 'success', null],
+    ]);
+    await stack.receiver.waitFor('guard.tripped', (all) => all.some((a) => a.body.event === 'guard.tripped'));
+  });
 });
