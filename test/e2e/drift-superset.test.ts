@@ -89,4 +89,15 @@ describe.skipIf(!url)('drift and reconcile against a real Superset through the r
       only: 'memberships',
     });
   });
+
+  it('reports admin rights through a group carrying the Admin role, joined by hand, as critical, and reconcile --apply takes the person out', async () => {
+    const shadow = await hand.createGroup(`Shadow Admins ${tag}`, ['Admin']);
+    await driftRoundTrip(stack, ours, {
+      byHand: () => hand.addMember(shadow, ids.dan),
+      asDeclared: async () => !(await person(ids.dan)).groups.some((g) => String(g.id) === shadow),
+      expected: { kind: 'admin-grant', severity: 'critical', subject: ids.dan, related: shadow },
+      planLine: new RegExp(`→\\s+remove User ${ids.dan} \\(dan\\.${tag}@northwind\\.example\\) from Group ${shadow} \\(Shadow Admins ${tag}\\)`),
+      only: 'admin-grants',
+    });
+  });
 });

@@ -15,6 +15,8 @@ export interface SupersetByHand extends ByHand {
   call<T>(method: string, route: string, json?: unknown): Promise<T>;
   /** A human administrator no IdP manages (Settings → List Users → +, role Admin); returns the id. */
   createAdmin(email: string): Promise<string>;
+  /** A FAB group no IdP manages (Settings → List Groups → +) carrying the named roles; returns the id. */
+  createGroup(name: string, roles: string[]): Promise<string>;
 }
 
 export function supersetByHand(url: string, admin: { username: string; password: string }): SupersetByHand {
@@ -33,10 +35,10 @@ export function supersetByHand(url: string, admin: { username: string; password:
   const person = async (userId: string) => (await call<{ result: { roles: Ref[]; groups: Ref[] } }>('GET', `/api/v1/security/users/${userId}`)).result;
   const ids = (refs: Ref[]) => refs.map((r) => r.id);
   const update = (userId: string, fields: Record<string, unknown>) => call('PUT', `/api/v1/security/users/${userId}`, fields);
-  const adminRole = async () => {
-    const admin = (await call<{ result: Ref[] }>('GET', '/api/v1/security/roles/?q=(page_size:100)')).result.find((r) => r.name === 'Admin');
-    if (!admin) throw new Error('Superset has no Admin role');
-    return admin.id;
+  const roleId = async (name: string) => {
+    const role = (await call<{ result: Ref[] }>('GET', '/api/v1/security/roles/?q=(page_size:100)')).result.find((r) => r.name === name);
+    if (!role) throw new Error(`Superset has no ${name} role`);
+    return role.id;
   };
   return {
     call,
@@ -50,11 +52,15 @@ export function supersetByHand(url: string, admin: { username: string; password:
         email,
         password,
         active: true,
-        roles: [await adminRole()],
+        roles: [await roleId('Admin')],
       });
       return String(created.id);
     },
-    grantAdmin: async (userId) => void (await update(userId, { roles: [...ids((await person(userId)).roles), await adminRole()] })),
+    async createGroup(name, roles) {
+      const created = await call<{ id: number }>('POST', '/api/v1/security/groups/', { name, roles: await Promise.all(roles.map(roleId)), users: [] });
+      return String(created.id);
+    },
+    grantAdmin: async (userId) => void (await update(userId, { roles: [...ids((await person(userId)).roles), await roleId('Admin')] })),
     reactivate: async (userId) => void (await update(userId, { active: true })),
     deactivate: async (userId) => void (await update(userId, { active: false })),
     async addMember(groupId, userId) {
