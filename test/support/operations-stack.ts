@@ -19,7 +19,8 @@ const run = promisify(execFile);
 
 /** The name of the variable holding the receiver's HMAC secret (alerts.webhooks[].secretEnv). */
 const SECRET_ENV = 'BI_SCIM_TEST_WEBHOOK_SECRET';
-export const WEBHOOK_SECRET = 'whsec-operations-e2e-0123456789';
+const WEBHOOK_SECRET = 'whsec-operations-e2e-0123456789';
+
 export interface StackOptions {
   /** BI_SCIM_TARGET* variables: the BI tool and bi-scim's credentials for it. */
   target: Record<string, string>;
@@ -44,7 +45,7 @@ export interface OperationsStack {
   receiver: WebhookReceiver;
   /** The environment the server runs with; the CLI gets the same. */
   env: Record<string, string>;
-  /** A SCIM request with `token` (by name) as the bearer. */
+  /** A SCIM request with the token named `tokenName` as the bearer. */
   scim(tokenName: string, path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** `node src/main.ts <args>` with the server's settings. */
   cli(...args: string[]): Promise<CliResult>;
@@ -53,7 +54,7 @@ export interface OperationsStack {
   stop(): Promise<void>;
 }
 
-export async function flushRedisDb(redisUrl: string): Promise<void> {
+async function flushRedisDb(redisUrl: string): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     await redis.flushdb();
