@@ -2,6 +2,7 @@
 // receiver. Replayed IdP sequences leave exactly the expected audit trail; a burst of deactivations trips the guard
 // until an operator approves; a removal the BI tool silently ignores is answered 502 and alerted; a dead alert sink
 // holds no SCIM answer.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AuditEvent } from '../../src/operations/audit.ts';
 import type { GuardState } from '../../src/operations/guard.ts';
@@ -25,8 +26,12 @@ const TOKENS = { okta: 'okta-e2e-token-0123456789', entra: 'entra-e2e-token-0123
 const OKTA_AGENT = 'Okta SCIM Client 1.0.0';
 
 const metabaseTarget = (double: MetabaseDouble) => ({ BI_SCIM_TARGET: 'metabase', BI_SCIM_TARGET_URL: double.url, BI_SCIM_TARGET_API_KEY: double.apiKey });
-/** Redis databases of this file's own, so flushing them touches no other suite. */
-const redisDb = (db: number) => `${inject('redisUrl')}/${db}`;
+/**
+ * A Redis database of this file's own, so flushing it touches no other suite. Its suites run one after another,
+ * each flushing it for a server of its own.
+ */
+const REDIS_DB = 10;
+const redisUrl = () => `${inject('redisUrl')}/${REDIS_DB}`;
 
 type Change = [unknown, unknown] | { added?: string[]; removed?: string[] };
 interface Seen {
@@ -193,7 +198,7 @@ describe('the audit trail of replayed IdP sequences', () => {
   beforeAll(async () => {
     double = await startMetabaseDouble();
     // The guard is off here: these sequences deprovision most of a two-person directory; its own suite shows it.
-    stack = await startOperationsStack({ target: metabaseTarget(double), tokens: TOKENS, redisUrl: redisDb(9), config: { guard: { maxDeprovisions: 0 } } });
+    stack = await startOperationsStack({ target: metabaseTarget(double), tokens: TOKENS, redisUrl: redisUrl(), config: { guard: { maxDeprovisions: 0 } } });
   });
 
   afterAll(async () => {
@@ -220,8 +225,10 @@ describe('the audit trail of replayed IdP sequences', () => {
       expect(write, `${e.action} ${e.resourceId} made no DELETE`).toBeGreaterThanOrEqual(0);
       expect(e.biCalls.slice(write + 1).some((c) => c.method === 'GET' && c.status === 200)).toBe(true);
     }
-    // Every event is also one pino line for log pipelines.
-    expect(stack.sidecar.logs.filter((l) => l.includes('"audit":{')).length).toBe(events.length);
+    // Every event is also one pino line for log pipelines (written in batches, flushed at least every second).
+    const auditLines = () => stack.sidecar.logs.filter((l) => l.includes('"audit":{')).length;
+    for (const deadline = Date.now() + 10_000; auditLines() < events.length && Date.now() < deadline; ) await sleep(100);
+    expect(auditLines()).toBe(events.length);
   });
 
   it('filters the trail by person and action, and exports it as CSV', async () => {
@@ -266,7 +273,7 @@ describe('the deprovisioning guard', () => {
     stack = await startOperationsStack({
       target: metabaseTarget(double),
       tokens: TOKENS,
-      redisUrl: redisDb(10),
+      redisUrl: redisUrl(),
       config: { guard: { maxDeprovisions: BUDGET, maxPercent: 100, windowMinutes: 15 } },
     });
   });
@@ -354,7 +361,7 @@ describe('verified removals', () => {
 
   beforeAll(async () => {
     double = await startMetabaseDouble();
-    stack = await startOperationsStack({ target: metabaseTarget(double), tokens: TOKENS, redisUrl: redisDb(11), config: { guard: { maxDeprovisions: 0 } } });
+    stack = await startOperationsStack({ target: metabaseTarget(double), tokens: TOKENS, redisUrl: redisUrl(), config: { guard: { maxDeprovisions: 0 } } });
   });
 
   afterAll(async () => {
@@ -419,7 +426,7 @@ describe('a dead alert sink', () => {
     stack = await startOperationsStack({
       target: metabaseTarget(double),
       tokens: TOKENS,
-      redisUrl: redisDb(12),
+      redisUrl: redisUrl(),
       config: { guard: { maxDeprovisions: 0 } },
       extraWebhooks: [{ name: 'dead', url: dead.url, format: 'json', events: ['user.deprovisioned'] }],
     });
@@ -437,7 +444,7 @@ describe('a dead alert sink', () => {
     );
     expect((await stack.scim('okta', `/Users/${ids[0]}`, { method: 'PATCH', json: DEACTIVATE })).status).toBe(200);
     const deadline = Date.now() + 10_000;
-    while (dead.held() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (dead.held() === 0 && Date.now() < deadline) await sleep(20);
     expect(dead.requests).toHaveLength(1);
     expect(dead.requests[0].firstBytes).toMatch(/^POST \/alerts HTTP\/1\.1/);
 

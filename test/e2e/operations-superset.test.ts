@@ -22,7 +22,7 @@ const url = inject('supersetUrl');
 const admin = { username: inject('supersetUsername') ?? '', password: inject('supersetPassword') ?? '' };
 const TOKENS = { okta: 'okta-superset-ops-token-0123456789' };
 /** A Redis database of this file's own, so flushing it touches no other suite. */
-const REDIS_DB = 13;
+const REDIS_DB = 11;
 const PEOPLE = 12;
 const BUDGET = 5;
 
