@@ -47,8 +47,12 @@ describe('drift and reconcile against Metabase through the real process and CLI'
     expect(await driftFindings(stack, everything)).toEqual([]);
     const table = await stack.cli('drift');
     expect(table.stdout).toContain('No drift: the BI tool holds what the IdPs declared.');
-    const unmanaged = (await stack.cli('drift', '--format', 'json', '--include-unmanaged')).stdout;
-    expect(unmanaged).toContain(double.adminEmail);
+    // Accounts no IdP manages are informational, and bi-scim's own (the API key's user) is never one of them.
+    const unmanaged = await driftFindings(stack, everything, '--include-unmanaged');
+    expect(unmanaged.every((f) => f.kind === 'unmanaged' && f.severity === 'info' && f.fix.length === 0)).toBe(true);
+    expect(unmanaged.map((f) => f.subject.name)).toContain(double.adminEmail);
+    expect(unmanaged).toHaveLength(21);
+    expect(unmanaged.some((f) => f.subject.name?.endsWith('@api-key.invalid'))).toBe(false);
   });
 
   it('reports admin rights granted by hand as critical, and reconcile --apply takes them back', async () => {

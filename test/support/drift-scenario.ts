@@ -21,8 +21,8 @@ export interface RoundTrip {
 /** Findings about `ids` only, when the BI tool is shared with other suites; all findings otherwise. */
 export type Scope = (f: DriftFinding) => boolean;
 
-export async function driftFindings(stack: OperationsStack, scope: Scope): Promise<DriftFinding[]> {
-  const result = await stack.cli('drift', '--format', 'json');
+export async function driftFindings(stack: OperationsStack, scope: Scope, ...args: string[]): Promise<DriftFinding[]> {
+  const result = await stack.cli('drift', '--format', 'json', ...args);
   expect(result.code, result.stderr).toBe(0);
   return jsonLines<DriftFinding>(result.stdout).filter(scope);
 }
