@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { driftFindings, driftRoundTrip } from '../support/drift-scenario.ts';
 import { metabaseByHand } from '../support/metabase-by-hand.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
-import { createdId, DEACTIVATE, groupBody, personBody, startOperationsStack, type OperationsStack } from '../support/operations-stack.ts';
+import { createdId, DEACTIVATE, groupBody, metricValue, personBody, startOperationsStack, type OperationsStack } from '../support/operations-stack.ts';
 
 const TOKENS = { okta: 'okta-drift-token-0123456789' };
 /** A Redis database of this file's own, so flushing it touches no other suite. */
@@ -57,12 +57,18 @@ describe('drift and reconcile against Metabase through the real process and CLI'
 
   it('reports admin rights granted by hand as critical, and reconcile --apply takes them back', async () => {
     const hand = metabaseByHand(double);
+    const criticalGauge = () => metricValue(stack, 'bi_scim_drift_findings{kind="admin-grant",severity="critical"}');
     await driftRoundTrip(stack, everything, {
-      byHand: () => hand.grantAdmin(people.ann),
+      byHand: async () => {
+        await hand.grantAdmin(people.ann);
+        expect(await criticalGauge()).toBe(null);
+      },
       asDeclared: async () => !user(people.ann).is_superuser,
       expected: { kind: 'admin-grant', severity: 'critical', subject: people.ann, related: ADMINISTRATORS },
       planLine: new RegExp(`→\\s+remove User ${people.ann} \\(ann@northwind.example\\) from Group ${ADMINISTRATORS} \\(Administrators\\)`),
+      afterScan: async () => expect(await criticalGauge()).toBe(1),
     });
+    expect(await criticalGauge()).toBe(null);
     const revoked = await stack.receiver.waitFor('admin.revoked', (all) => all.some((a) => a.body.event === 'admin.revoked'));
     expect(revoked.filter((a) => a.body.event === 'admin.revoked').map((a) => a.body.details.users)).toEqual([[people.ann]]);
   });

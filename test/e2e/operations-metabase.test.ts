@@ -14,6 +14,7 @@ import {
   DEACTIVATE,
   groupBody,
   jsonLines,
+  metricValue,
   personBody,
   removeMemberBody,
   startOperationsStack,
@@ -320,10 +321,14 @@ describe('the deprovisioning guard', () => {
 
     const tripped = await guardState('status');
     expect(tripped).toMatchObject({ enabled: true, budget: BUDGET, inWindow: BUDGET, tripped: { inWindow: BUDGET, budget: BUDGET }, approval: null });
+    expect(await metricValue(stack, 'bi_scim_guard_tripped')).toBe(1);
+    expect(await metricValue(stack, 'bi_scim_guard_budget')).toBe(BUDGET);
+    expect(await metricValue(stack, 'bi_scim_guard_window_deprovisions')).toBe(BUDGET);
     expect((await stack.cli('guard', 'approve', '--for', '1h')).code).toBe(1);
     const approved = await guardState('approve', '--for', '1h', '--by', 'alice');
     expect(approved.approval?.by).toBe('alice');
     expect(Date.parse(approved.approval!.until) - Date.now()).toBeGreaterThan(55 * 60_000);
+    expect(await metricValue(stack, 'bi_scim_guard_tripped')).toBe(0);
 
     // The IdP retries what was held.
     const retries = await mapWithConcurrency(held, 10, async (a) => (await deactivate(a.id)).status);

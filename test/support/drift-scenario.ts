@@ -16,6 +16,8 @@ export interface RoundTrip {
   planLine: RegExp;
   /** `reconcile --only` for the apply, where the BI tool is shared and only this kind is this suite's to fix. */
   only?: string;
+  /** Checks to make once the first scan has reported the change (the server's gauges). */
+  afterScan?: () => Promise<void>;
 }
 
 /** Findings about `ids` only, when the BI tool is shared with other suites; all findings otherwise. */
@@ -43,6 +45,7 @@ export async function driftRoundTrip(stack: OperationsStack, scope: Scope, trip:
   expect(more).toEqual([]);
   expect(finding).toMatchObject({ kind: expected.kind, severity: expected.severity, subject: { id: expected.subject } });
   if (expected.related) expect(finding.related?.id).toBe(expected.related);
+  await trip.afterScan?.();
   const drift = await stack.cli('drift');
   expect(drift.stdout).toContain(expected.severity);
 

@@ -171,3 +171,10 @@ export async function createdId(answer: Promise<Response>): Promise<string> {
   if (res.status !== 201 || !body.id) throw new Error(`expected 201 with an id, got ${res.status}: ${JSON.stringify(body)}`);
   return body.id;
 }
+
+/** One sample of the server's /metrics, e.g. `bi_scim_guard_tripped` or `bi_scim_drift_findings{kind="admin-grant",severity="critical"}`; null when absent. */
+export async function metricValue(stack: OperationsStack, sample: string): Promise<number | null> {
+  const text = await (await fetch(stack.sidecar.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? null : Number(line.slice(sample.length + 1));
+}
