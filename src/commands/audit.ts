@@ -1,7 +1,7 @@
 // `bi-scim audit`: the audit trail, filtered, as a table, JSON lines or CSV, or followed as it grows.
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditAfter, matchesAudit, queryAudit, type AuditQuery } from '../operations/audit-query.ts';
+import { auditAfter, matchesAudit, queryAudit, resolveAuditSubjects, type AuditQuery } from '../operations/audit-query.ts';
 import type { AuditEvent } from '../operations/audit.ts';
 import type { MappingStore } from '../store/mapping-store.ts';
 import { parseFormat, parseInstant, printRows, type Column, type Io } from './output.ts';
@@ -88,7 +88,7 @@ export async function auditCommand(args: string[], store: MappingStore, io: Io, 
   const format = parseFormat(values.format, ['table', 'json', 'csv']);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit takes a positive whole number, not "${values.limit}"`);
-  const query = auditQueryFrom(values, limit);
+  const query = await resolveAuditSubjects(store, auditQueryFrom(values, limit));
   if (store.kind === 'memory')
     io.err("note: no BI_SCIM_REDIS_URL, so this reads an empty in-memory store; the audit trail lives in the server's Redis (or its console)");
   const events = await queryAudit(store, query);

@@ -10,6 +10,9 @@ export interface AuditQuery {
   user?: string;
   /** A displayName or id. */
   group?: string;
+  /** The ids the store knows `user` and `group` by (resolveAuditSubjects): earlier names and membership changes match too. */
+  userId?: string | null;
+  groupId?: string | null;
   actions?: string[];
   outcomes?: string[];
   /** Only events older than this id: the next page after a page ending with it. */
@@ -27,12 +30,26 @@ export function matchesAudit(event: AuditEvent, q: Omit<AuditQuery, 'limit'>): b
   if (q.actions?.length && !q.actions.includes(event.action)) return false;
   if (q.outcomes?.length && !q.outcomes.includes(event.outcome)) return false;
   if (q.user) {
-    const aboutUser = event.resourceType === 'User' && (event.resourceId === q.user || same(event.resourceName, q.user));
-    const namesUser = event.changes.some((c) => c.added?.includes(q.user!) || c.removed?.includes(q.user!));
+    const ids = [q.user, q.userId].filter((id): id is string => !!id);
+    const aboutUser = event.resourceType === 'User' && (ids.includes(event.resourceId ?? '') || same(event.resourceName, q.user));
+    const namesUser = event.changes.some((c) => ids.some((id) => c.added?.includes(id) || c.removed?.includes(id)));
     if (!aboutUser && !namesUser) return false;
   }
-  if (q.group && !(event.resourceType === 'Group' && (event.resourceId === q.group || same(event.resourceName, q.group)))) return false;
+  if (q.group) {
+    const ids = [q.group, q.groupId].filter((id): id is string => !!id);
+    if (!(event.resourceType === 'Group' && (ids.includes(event.resourceId ?? '') || same(event.resourceName, q.group)))) return false;
+  }
   return true;
+}
+
+/**
+ * The ids behind a `--user` userName or email and a `--group` displayName: events name a person by id in membership
+ * changes, and by the name they had at the time, so a renamed person's earlier events are found only through the id.
+ */
+export async function resolveAuditSubjects(store: MappingStore, q: AuditQuery): Promise<AuditQuery> {
+  const userId = q.user ? ((await store.findId('User', 'userName', q.user)) ?? (await store.findId('User', 'emails', q.user))) : null;
+  const groupId = q.group ? await store.findId('Group', 'displayName', q.group) : null;
+  return { ...q, userId, groupId };
 }
 
 /** Events written before the trail had callers, changes and BI calls read with those empty. */

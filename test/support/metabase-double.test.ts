@@ -186,6 +186,15 @@ describe('test controls', () => {
     expect((await api('GET', '/api/health')).status).toBe(200);
   });
 
+  it('answers an ignored write as Metabase would, then leaves everything as it was', async () => {
+    const person = mb.seed.user({ email: 'ignored@example.com' });
+    mb.ignoreNextChange({ method: 'DELETE', pathPrefix: '/api/user/' });
+    expect(await api('DELETE', `/api/user/${person.id}`)).toMatchObject({ status: 200, body: { success: true } });
+    expect(mb.state.userByEmail('ignored@example.com')?.is_active).toBe(true);
+    expect((await api('DELETE', `/api/user/${person.id}`)).status).toBe(200);
+    expect(mb.state.userByEmail('ignored@example.com')?.is_active).toBe(false);
+  });
+
   it('delays every answer by the configured time', async () => {
     mb.setDelay(60);
     const started = performance.now();

@@ -55,6 +55,8 @@ export interface MetabaseDouble {
   replyNext(match: { method?: string; pathPrefix?: string }, body: unknown, status?: number): void;
   /** The next matching calls are applied, then their answers are lost (the connection drops). */
   loseNextAnswer(match: { method?: string; pathPrefix?: string }, count?: number): void;
+  /** The next matching calls get Metabase's usual answer, but their change is undone: a write silently ignored. */
+  ignoreNextChange(match: { method?: string; pathPrefix?: string }, count?: number): void;
   setDelay(ms: number): void;
   /** The in-memory Metabase behind the server. */
   core: MetabaseCore;
@@ -127,6 +129,7 @@ export async function startMetabaseDouble(options: MetabaseDoubleOptions = {}): 
     failNext: (match, status, count = 1) => void controls.faults.push({ ...match, status, remaining: count }),
     replyNext: (match, body, status = 200) => void controls.faults.push({ ...match, status, remaining: 1, body }),
     loseNextAnswer: (match, count = 1) => void controls.faults.push({ ...match, status: 0, remaining: count, afterApplying: true }),
+    ignoreNextChange: (match, count = 1) => void controls.faults.push({ ...match, status: 0, remaining: count, dropChange: true }),
     setDelay: (ms) => void (controls.delayMs = ms),
     core,
     close: () =>

@@ -1,7 +1,7 @@
 // Audit: the trail with the CLI's filters, paged, each event opening onto its before → after and BI calls; export.
 import { AUDIT_COLUMNS, auditQueryFrom, type AuditFilters } from '../../commands/audit.ts';
 import { printRows, type Format } from '../../commands/output.ts';
-import { queryAudit, type AuditQuery } from '../../operations/audit-query.ts';
+import { queryAudit, resolveAuditSubjects, type AuditQuery } from '../../operations/audit-query.ts';
 import type { AuditEvent } from '../../operations/audit.ts';
 import type { MappingStore } from '../../store/mapping-store.ts';
 import type { PageInput, PageOutput } from '../deps.ts';
@@ -108,7 +108,8 @@ export async function auditPage({ deps, query }: PageInput): Promise<PageOutput>
   const form = filterForm(filters);
   const parsed = readFilters(filters, PAGE_SIZE);
   if ('error' in parsed) return { status: 400, content: [form, notice(`The filters could not be read: ${parsed.error}`, 'bad')] };
-  const events = await queryAudit(deps.provisioning.store, { ...parsed, before: query.before || undefined });
+  const store = deps.provisioning.store;
+  const events = await queryAudit(store, { ...(await resolveAuditSubjects(store, parsed)), before: query.before || undefined });
   const qs = queryString(filters);
   const paging: Child[] = [];
   if (query.before) paging.push(h('a', { href: `/audit${qs ? `?${qs}` : ''}` }, 'Newest events'));
@@ -140,7 +141,7 @@ export async function auditExport(store: MappingStore, query: Record<string, str
   if (!format) return { error: 'format must be csv or json' };
   const parsed = readFilters(filtersOf(query), EXPORT_MAX);
   if ('error' in parsed) return parsed;
-  const events = await queryAudit(store, parsed);
+  const events = await queryAudit(store, await resolveAuditSubjects(store, parsed));
   const lines: string[] = [];
   printRows({ out: (line) => lines.push(line), err: () => undefined }, format, AUDIT_COLUMNS, events, (e) => e);
   return { body: lines.map((l) => `${l}\n`).join(''), format };

@@ -21,13 +21,15 @@ export interface CallRecord {
 export interface FaultRule {
   method?: string;
   pathPrefix?: string;
-  /** The status to answer with; 0 drops the connection without an answer. */
+  /** The status to answer with; 0 drops the connection without an answer. Unused with dropChange (Metabase's own status). */
   status: number;
   remaining: number;
   /** Apply the request as usual, then drop the connection: the change is made but its answer is lost. */
   afterApplying?: boolean;
   /** Answer `status` with this JSON instead (a body of a shape Metabase never sends). */
   body?: unknown;
+  /** Answer exactly as Metabase would, then undo the change: a BI tool that acknowledges a write and drops it. */
+  dropChange?: boolean;
 }
 
 export interface DoubleControls {
@@ -124,6 +126,22 @@ const FAULT_BODIES: Record<number, string> = {
   503: 'Metabase is still initializing. Please sit tight...',
 };
 
+const DROPPED = Symbol('dropped');
+
+/** Metabase's own answer to a write whose change is then rolled back, as if the app DB had silently lost it. */
+function answerAndDrop(core: MetabaseCore, raw: RawRequest): Reply {
+  let reply: Reply | undefined;
+  try {
+    core.directory.transaction(() => {
+      reply = answer(core, raw);
+      throw DROPPED;
+    });
+  } catch (err) {
+    if (err !== DROPPED) throw err;
+  }
+  return reply!;
+}
+
 function faultReply({ status, body }: FaultRule): Reply {
   if (body !== undefined) return { status, body: body as Reply['body'] };
   if (status === 500) return exceptionError(500, 'Injected failure').reply;
@@ -168,11 +186,11 @@ async function serve(core: MetabaseCore, controls: DoubleControls, req: Incoming
   const fault = takeFault(controls, method, url.pathname);
   const raw: RawRequest = { method, path: url.pathname, query: url.searchParams, body, headers: req.headers, ip: req.socket.remoteAddress ?? '127.0.0.1' };
   if (fault?.afterApplying) answer(core, raw);
-  if (fault?.status === 0) {
+  if (fault?.status === 0 && !fault.dropChange) {
     req.socket.destroy();
     return;
   }
-  const reply = fault ? faultReply(fault) : answer(core, raw);
+  const reply = fault?.dropChange ? answerAndDrop(core, raw) : fault ? faultReply(fault) : answer(core, raw);
   call.status = reply.status;
   send(res, reply);
 }
