@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the third-party compliance client scim2-tester (through scim2-cli) against a running bi-scim + Metabase simulator.
+# Runs the third-party compliance client scim2-tester (through scim2-cli) against a running bi-scim + Metabase simulator
+# (test/support/compliance-server.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${BI_SCIM_CACHE:-$HOME/.cache/bi-scim}"
@@ -16,13 +17,18 @@ fi
 TOKEN="compliance-$(date +%s%N)"
 PORT=$((20000 + RANDOM % 20000))
 LOG="$(mktemp)"
-BI_SCIM_TOKENS="$TOKEN" BI_SCIM_PORT="$PORT" DEMO_METABASE_PORT=$((PORT + 2)) node test/support/demo.ts >"$LOG" 2>&1 &
-DEMO_PID=$!
-trap 'kill "$DEMO_PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
+BI_SCIM_TOKENS="$TOKEN" BI_SCIM_PORT="$PORT" node test/support/compliance-server.ts >"$LOG" 2>&1 &
+SERVER_PID=$!
+trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -f "$LOG"' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
+if ! curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+  echo "bi-scim did not start for the compliance run:"
+  cat "$LOG"
+  exit 1
+fi
 
 OUT="$(mktemp)"
 set +e
