@@ -13,5 +13,12 @@ const io: Io = {
   err: (line) => process.stderr.write(`${line}\n`),
   progress: (label) => progressBar(label, process.stderr),
 };
+/** Resolves once everything written so far has left the process: a pipe takes writes asynchronously. */
+const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+
 const code = await runCli(process.argv.slice(2), process.env, io);
-if (code >= 0) process.exit(code);
+if (code >= 0) {
+  // Exiting at once would cut off what a pipe (`bi-scim audit --format json | …`) has not taken yet.
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+}

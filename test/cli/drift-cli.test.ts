@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../src/cli.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startSidecar, type Sidecar } from '../../src/server.ts';
+import { createStore } from '../../src/store/index.ts';
 import { metabaseByHand } from '../support/metabase-by-hand.ts';
 import { startMetabaseDouble, type MetabaseDouble } from '../support/metabase-double.ts';
 import { freePort } from '../support/ports.ts';
@@ -156,6 +157,36 @@ describe('drift and reconcile on the command line', () => {
 });
 
 describe('the command line as a process', () => {
+  it('hands a slow pipe all of a long output before it exits (bi-scim audit --format json | …)', async () => {
+    const store = await createStore({ redisUrl: env.BI_SCIM_REDIS_URL, logger: { warn: () => undefined } });
+    const bounds = { maxEntries: 100_000, maxAgeMs: 86_400_000 };
+    for (let i = 0; i < 3_000; i++)
+      await store.append(
+        'audit',
+        { at: new Date().toISOString(), action: 'user.update', resourceType: 'User', outcome: 'success', resourceName: `bulk-${i}` },
+        bounds,
+      );
+    await store.close();
+    const child = spawn(process.execPath, ['src/main.ts', 'audit', '--format', 'json', '--limit', '10000', '--action', 'user.update'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...env, PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // A reader that is slow to start: the pipe fills (64 KiB) long before the command is done writing.
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => chunks.push(b));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code).toBe(0);
+    const lines = Buffer.concat(chunks)
+      .toString()
+      .split('\n')
+      .filter((l) => l.includes('"resourceName":"bulk-'));
+    expect(lines).toHaveLength(3_000);
+  });
+
   it('ends quietly, exit 0, when its reader closes the pipe early (bi-scim … | head)', async () => {
     const child = spawn(process.execPath, ['src/main.ts', '--help'], { cwd: join(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy();
