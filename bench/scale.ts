@@ -58,6 +58,8 @@ export interface DriftScan {
   seconds: number;
   biCalls: number;
   findings: number;
+  /** Findings by kind, e.g. `unmanaged: 1`. */
+  byKind: Record<string, number>;
 }
 
 const EVERYONE = 'Everyone';
@@ -167,11 +169,13 @@ async function measureDrift(stack: Running, entry: string): Promise<DriftScan> {
     maxBuffer: 256 * 1024 ** 2,
     timeout: 600_000,
   });
-  return {
-    seconds: (performance.now() - started) / 1000,
-    biCalls: (await stack.double.count()) - calls,
-    findings: stdout.split('\n').filter((line) => line.trim() !== '').length,
-  };
+  const findings = stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { kind: string });
+  const byKind: Record<string, number> = {};
+  for (const { kind } of findings) byKind[kind] = (byKind[kind] ?? 0) + 1;
+  return { seconds: (performance.now() - started) / 1000, biCalls: (await stack.double.count()) - calls, findings: findings.length, byKind };
 }
 
 export async function benchScale(plan: ScalePlan, sidecar: SidecarOptions, progress: (line: string) => void): Promise<ScaleResult> {
