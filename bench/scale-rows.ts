@@ -51,7 +51,13 @@ export function scaleRows(r: ScaleResult, plan: ScalePlan): Row[] {
     info(
       section,
       'bi-scim drift over the whole directory (a separate process)',
-      `${secs(r.drift.seconds)}, ${r.drift.biCalls} BI calls (${(r.drift.biCalls / (r.users / 1000)).toFixed(1)} per 1,000 people), ${r.drift.findings} findings${r.drift.findings > 0 ? ` (${Object.entries(r.drift.byKind).map(([kind, n]) => `${kind} ${n}`).join(', ')})` : ''}`,
+      `${secs(r.drift.seconds)}, ${r.drift.biCalls} BI calls (${(r.drift.biCalls / (r.users / 1000)).toFixed(1)} per 1,000 people), ${r.drift.findings} findings${
+        r.drift.findings > 0
+          ? ` (${Object.entries(r.drift.byKind)
+              .map(([kind, n]) => `${kind} ${n}`)
+              .join(', ')})`
+          : ''
+      }`,
     ),
   );
   return rows;
