@@ -28,11 +28,14 @@ export class MemoryOps {
     const ms = Math.max(now, this.#lastId.ms);
     this.#lastId = { ms, seq: ms === this.#lastId.ms ? this.#lastId.seq + 1 : 0 };
     const id = `${ms}-${this.#lastId.seq}`;
-    const entries = this.#streams.get(stream) ?? [];
+    let entries = this.#streams.get(stream);
+    if (!entries) this.#streams.set(stream, (entries = []));
     entries.push({ id, at: ms, json: JSON.stringify(value) });
+    // Entries are in time order, so what retention drops is always a prefix: trim it in place.
     const keep = Math.min(retention.maxEntries, MEMORY_STREAM_CAP);
-    const fresh = entries.filter((e, i) => i >= entries.length - keep && e.at >= now - retention.maxAgeMs);
-    this.#streams.set(stream, fresh);
+    let drop = Math.max(0, entries.length - keep);
+    while (drop < entries.length && entries[drop].at < now - retention.maxAgeMs) drop++;
+    if (drop > 0) entries.splice(0, drop);
     return id;
   }
 
