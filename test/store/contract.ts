@@ -1,7 +1,7 @@
 // The MappingStore contract: every store implementation runs this one suite and must pass all of it.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LockTimeoutError, StoreError, type ApiToken, type MappingStore, type ResourceKind, type StoredResource } from '../../src/store/mapping-store.ts';
+import type { ApiToken, MappingStore, ResourceKind, StoredResource } from '../../src/store/mapping-store.ts';
+import { describeLockContract, type StoreUnderTest } from './lock-contract.ts';
 import { describeOpsContract } from './ops-contract.ts';
 
 const CREATED = '2025-03-01T10:00:00.000Z';
@@ -12,18 +12,12 @@ function resource(kind: ResourceKind, id: string, attributes: Record<string, unk
 
 const token = (name: string, sha256: string): ApiToken => ({ name, sha256, createdAt: CREATED, expiresAt: null });
 
-export interface StoreUnderTest {
-  store: MappingStore;
-  /** Takes `key` as a replica that is killed at once would leave it: never renewed, never released. */
-  takeLockAndDie(key: string, ttlMs: number): Promise<void>;
-}
-
 export function describeStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describeLockContract(name, makeStore);
   describe(`${name} store (MappingStore contract)`, () => {
     let store: MappingStore;
-    let takeLockAndDie: StoreUnderTest['takeLockAndDie'];
     beforeEach(async () => {
-      ({ store, takeLockAndDie } = await makeStore());
+      ({ store } = await makeStore());
     });
     afterEach(async () => {
       await store.close();
@@ -195,91 +189,6 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           if ((await store.findId('User', 'userName', userName)) === '1') indexed.push(userName);
         }
         expect(indexed).toEqual([final]);
-      });
-    });
-
-    describe('locks', () => {
-      it("passes the function's result through", async () => {
-        expect(await store.withLock('user:alice', async () => ({ id: '1' }))).toEqual({ id: '1' });
-      });
-
-      it('serialises holders of one key, so 20 concurrent read-yield-write increments lose nothing', async () => {
-        let counter = 0;
-        const increment = () =>
-          store.withLock('counter', async () => {
-            const seen = counter;
-            await sleep(2);
-            counter = seen + 1;
-          });
-        await Promise.all(Array.from({ length: 20 }, increment));
-        expect(counter).toBe(20);
-      });
-
-      it("passes the function's error through and releases the lock", async () => {
-        const failure = new Error('BI tool refused');
-        await expect(store.withLock('group:7', async () => Promise.reject(failure))).rejects.toBe(failure);
-        await expect(store.withLock('group:7', async () => 'next', { waitMs: 200 })).resolves.toBe('next');
-      });
-
-      it('fails a waiter with LockTimeoutError once waitMs passes while the lock is held', async () => {
-        const holder = store.withLock('group:1', () => sleep(700, 'holder done'));
-        await sleep(20);
-        const started = performance.now();
-        const waiterError = await store
-          .withLock('group:1', async () => 'never', { waitMs: 150 })
-          .then(
-            () => null,
-            (err: unknown) => err,
-          );
-        const waited = performance.now() - started;
-        expect(waiterError).toBeInstanceOf(LockTimeoutError);
-        expect(waiterError).toBeInstanceOf(StoreError);
-        expect(waited).toBeGreaterThanOrEqual(140);
-        expect(waited).toBeLessThan(600);
-        expect(await holder).toBe('holder done');
-      });
-
-      it('does not make holders of different keys wait for each other, even keys that differ only in lone surrogates', async () => {
-        const holders = [store.withLock('group:1', () => sleep(500)), store.withLock('user:\ud800', () => sleep(500))];
-        await sleep(20);
-        await expect(store.withLock('group:2', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
-        await expect(store.withLock('user:\udc00', async () => 'free', { waitMs: 150 })).resolves.toBe('free');
-        await Promise.all(holders);
-      });
-
-      it('keeps the lock for a holder that works for several ttls, and frees it as soon as the holder is done', async () => {
-        const holder = store.withLock('user:bob', () => sleep(1_200, 'holder done'), { ttlMs: 300 });
-        await sleep(900);
-        await expect(store.withLock('user:bob', async () => 'stolen', { waitMs: 150 })).rejects.toBeInstanceOf(LockTimeoutError);
-        expect(await holder).toBe('holder done');
-        await expect(store.withLock('user:bob', async () => 'next', { waitMs: 100 })).resolves.toBe('next');
-      });
-
-      it("frees a dead holder's lock within its ttl", async () => {
-        await takeLockAndDie('user:carol', 500);
-        const started = performance.now();
-        await expect(store.withLock('user:carol', async () => 'taken over', { waitMs: 5_000 })).resolves.toBe('taken over');
-        const waited = performance.now() - started;
-        expect(waited).toBeGreaterThanOrEqual(400);
-        expect(waited).toBeLessThan(1_500);
-      });
-
-      it("after a dead holder's lock frees, lets one waiter in at a time, each working past the ttl", async () => {
-        await takeLockAndDie('user:dan', 300);
-        let inside = 0;
-        let most = 0;
-        const waiter = () =>
-          store.withLock(
-            'user:dan',
-            async () => {
-              most = Math.max(most, ++inside);
-              await sleep(400);
-              inside--;
-            },
-            { waitMs: 5_000, ttlMs: 200 },
-          );
-        await Promise.all([waiter(), waiter(), waiter()]);
-        expect(most).toBe(1);
       });
     });
 
