@@ -1,5 +1,5 @@
 // Bearer tokens as configured (`token`, `sha256:<hex>`, `name:token`, `name:sha256:<hex>`): only their hashes are kept.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A token bi-scim accepts, known by name; the token itself is never held, only its SHA-256. */
 export interface NamedToken {
@@ -9,7 +9,7 @@ export interface NamedToken {
 }
 
 export function sha256Hex(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 const HASHED = /^sha256:([0-9a-f]{64})$/i;

@@ -1,5 +1,5 @@
 // The console's one stylesheet, served by the console itself (no CDN, no inline style: CSP style-src 'self').
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export const CONSOLE_CSS = `
 :root { color-scheme: light; --text: #1b1f24; --muted: #57606a; --line: #d0d7de; --link: #0a58ca; --nav: #0b3d5c; --soft: #f6f8fa; }
@@ -67,4 +67,4 @@ figure.chart svg { width: 100%; height: auto; display: block; }
 `;
 
 /** Named by its content, so browsers may keep it for ever and a new version is fetched at once. */
-export const CONSOLE_CSS_PATH = `/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;
+export const CONSOLE_CSS_PATH = `/assets/console-${hash('sha256', CONSOLE_CSS, 'hex').slice(0, 12)}.css`;

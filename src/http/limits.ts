@@ -5,12 +5,17 @@ import type { AppEnv } from '../routes/context.ts';
 import { ScimError } from '../scim/errors.ts';
 
 export function maxBody(maxBytes: number): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new ScimError('payloadTooLarge', `The request body exceeds ${maxBytes} bytes`);
     },
   });
+  // A GET or HEAD carries no body, and asking for one makes the Node server build a whole fetch Request.
+  return async function limitBody(c, next) {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return limit(c, next);
+  };
 }
 
 /** A token bucket: `take()` is false when the bucket is empty, with the seconds until the next token. */

@@ -67,11 +67,10 @@ export async function renderUser(p: Provisioning, ctx: RequestContext, user: Dir
   const attributes = attributesOf(user, record);
   const groups = await userGroupRefs(p, ctx, user.groupIds);
   if (groups.length > 0) attributes.groups = groups;
-  const now = isoNow(p);
   return renderResource('User', attributes, {
     id: user.id,
-    created: record?.created ?? user.created ?? now,
-    lastModified: record?.lastModified ?? user.lastModified ?? now,
+    created: record?.created ?? user.created ?? isoNow(p),
+    lastModified: record?.lastModified ?? user.lastModified ?? isoNow(p),
     location: location(ctx, 'Users', user.id),
   });
 }

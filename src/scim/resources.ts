@@ -1,5 +1,5 @@
 // SCIM User and Group documents: input checked against the schema table, output rendered with meta (RFC 7643 §3.1).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ScimError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { RESOURCE_SCHEMAS, type AttributeDef } from './schemas.ts';
@@ -105,7 +105,7 @@ export interface ResourceMeta {
 
 /** A weak ETag over the rendered attributes (RFC 7644 §3.14). */
 function versionOf(doc: ScimDoc): string {
-  return `W/"${createHash('sha256').update(JSON.stringify(doc)).digest('base64url').slice(0, 22)}"`;
+  return `W/"${hash('sha256', JSON.stringify(doc), 'base64url').slice(0, 22)}"`;
 }
 
 /** The full document as returned to an IdP: schemas, id, attributes, meta. */
