@@ -120,6 +120,16 @@ function readSteps(plan: ScalePlan, everyone: string, users: string[], known: st
   ];
 }
 
+/** A reading of a sidecar that may have just been killed: its /proc entry goes before Node reports the exit. */
+function whileAlive(sidecar: Running['sidecar'], read: (pid: number) => number): number | null {
+  if (sidecar.exited()) return null;
+  try {
+    return read(sidecar.pid);
+  } catch {
+    return null;
+  }
+}
+
 async function measureReads(stack: Running, steps: ReadStep[]): Promise<ScaleRead[]> {
   const reads: ScaleRead[] = [];
   const { sidecar, double, scim } = stack;
@@ -137,14 +147,13 @@ async function measureReads(stack: Running, steps: ReadStep[]): Promise<ScaleRea
       () => 'died' as const,
     );
     const ms = Math.round(performance.now() - started);
-    const alive = !sidecar.exited();
     reads.push({
       request,
       status,
       ms,
       biCalls: (await double.count()) - calls,
-      rssPeakBytes: alive ? peakResidentBytes(sidecar.pid) : null,
-      rssAfterBytes: alive ? residentBytes(sidecar.pid) : null,
+      rssPeakBytes: whileAlive(sidecar, peakResidentBytes),
+      rssAfterBytes: whileAlive(sidecar, residentBytes),
     });
   }
   return reads;
