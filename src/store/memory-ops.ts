@@ -28,8 +28,8 @@ export class MemoryOps {
     const ms = Math.max(now, this.#lastId.ms);
     this.#lastId = { ms, seq: ms === this.#lastId.ms ? this.#lastId.seq + 1 : 0 };
     const id = `${ms}-${this.#lastId.seq}`;
-    let entries = this.#streams.get(stream);
-    if (!entries) this.#streams.set(stream, (entries = []));
+    const entries = this.#streams.get(stream) ?? [];
+    if (entries.length === 0) this.#streams.set(stream, entries);
     entries.push({ id, at: ms, json: JSON.stringify(value) });
     // Entries are in time order, so what retention drops is always a prefix: trim it in place.
     const keep = Math.min(retention.maxEntries, MEMORY_STREAM_CAP);
