@@ -101,12 +101,17 @@ async function checkUserNameFree(p: Provisioning, userName: string, ownId: strin
  * A POST naming someone the BI tool already has: revive them if bi-scim DELETEd or deactivated them (design §2.3),
  * active unless the body says otherwise, else 409.
  */
-async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, existing: DirectoryUser, doc: ScimDoc, draft: AuditDraft): Promise<ScimDoc> {
-  draft.resourceId = existing.id;
-  const record = await p.store.get('User', existing.id);
-  const revivable = (record && !existing.active) || (await isTombstoned(p, existing, record));
-  if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${String(doc.userName)}"`);
-  return writeUser(p, ctx, { user: existing, record }, { active: true, ...doc }, draft, { reviving: true });
+async function reviveOrRefuse(p: Provisioning, ctx: RequestContext, found: DirectoryUser, doc: ScimDoc, draft: AuditDraft): Promise<ScimDoc> {
+  draft.resourceId = found.id;
+  // A DELETE or PATCH of this person on another replica holds only the id's lock (taken after the name's, as for
+  // groups); the person is read again under it, so a mark that DELETE just added is seen and lifted.
+  return withResourceLock(p, `user:id:${found.id}`, async () => {
+    const [existing, record] = await Promise.all([p.target.getUser(found.id), p.store.get('User', found.id)]);
+    if (!existing) throw new ScimError('unavailable', `User ${found.id} was removed while being revived; try again`, { retryAfter: 1 });
+    const revivable = (record && !existing.active) || (await isTombstoned(p, existing, record));
+    if (!revivable) throw new ScimError('uniqueness', `User ${existing.id} already has userName or email "${String(doc.userName)}"`);
+    return writeUser(p, ctx, { user: existing, record }, { active: true, ...doc }, draft, { reviving: true });
+  });
 }
 
 const userDraft = (action: AuditDraft['action'], id: string | null, userName: string | null): AuditDraft => ({

@@ -108,6 +108,24 @@ describe('DELETEd people', () => {
     expect(t.double.state.groupNamesOf(Number(id))).toEqual(['All Users']);
   });
 
+  it('come back unmarked when the POST arrives while the DELETE is still marking them (another replica)', async () => {
+    await start();
+    const id = await createUser(t, 'racing@example.com');
+    t.double.setDelay(100);
+    const deleting = t.request('DELETE', `/Users/${id}`);
+    // The POST starts once Metabase has deactivated the person, while the DELETE has yet to mark them.
+    const deactivated = () => t.double.calls.some((c) => c.method === 'DELETE' && c.path === `/api/user/${id}` && c.status === 200);
+    for (let waited = 0; !deactivated() && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(deactivated()).toBe(true);
+    const revived = await t.request('POST', '/Users', userBody('racing@example.com'));
+    expect((await deleting).status).toBe(204);
+    expect([revived.status, revived.body.id]).toEqual([201, id]);
+    t.double.setDelay(0);
+    expect(row('racing@example.com')?.is_active).toBe(true);
+    expect(t.double.state.groupNamesOf(Number(id))).toEqual(['All Users']);
+    expect((await t.request('GET', `/Users/${id}`)).status).toBe(200);
+  });
+
   it('still answer 404 after the store is lost, from the mark the BI tool keeps', async () => {
     await start();
     const id = await createUser(t, 'marked@example.com');
