@@ -168,14 +168,18 @@ export async function applyMembership(
     throw err;
   }
   if (remove.length > 0) {
-    await verifyRemoval(
-      p.options.verifyRemovals !== false,
-      draft,
-      'member removal',
-      async () => !(await p.target.listMembers(group.id)).some((id) => leaving.has(id)),
-    );
+    await verifyRemoval(p.options.verifyRemovals !== false, draft, 'member removal', async () => !(await anyStillMember(p, group.id, leaving)));
   }
   return result;
+}
+
+/** Up to this many people leaving are read back one by one, so a removal's read-back is bounded by them, not the group. */
+const READ_BACK_ONE_BY_ONE = 10;
+
+async function anyStillMember(p: Provisioning, groupId: string, leaving: Set<string>): Promise<boolean> {
+  if (leaving.size > READ_BACK_ONE_BY_ONE) return (await p.target.listMembers(groupId)).some((id) => leaving.has(id));
+  const people = await Promise.all([...leaving].map((id) => p.target.getUser(id)));
+  return people.some((user) => user?.groupIds.includes(groupId) === true);
 }
 
 /** A DELETEd person is no longer a declared member of any group, so a revival starts with none (design §2.3). */

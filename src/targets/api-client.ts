@@ -38,6 +38,23 @@ export class ApiClient {
     throw this.#toError(method, route, res);
   }
 
+  /**
+   * Each value at `path` of a 2xx answer (see CallOptions.each), checked against `shape` and handed to `use` as it is
+   * parsed: the memory a read takes is what `use` keeps, not the answer's size.
+   */
+  async each<S extends z.ZodType>(
+    method: string,
+    route: string,
+    options: CallOptions,
+    path: string,
+    shape: S,
+    use: (value: z.output<S>, key: string | number | undefined) => void,
+  ): Promise<void> {
+    const onValue = (value: unknown, key: string | number | undefined) => use(checkShape(method, route, value, shape), key);
+    const res = await this.#caller.call(method, route, { ...options, each: { path, onValue } });
+    if (res.status < 200 || res.status >= 300) throw this.#toError(method, route, res);
+  }
+
   async must<S extends z.ZodType>(method: string, route: string, options: CallOptions, shape: S): Promise<z.output<S>> {
     return (await this.send(method, route, options, shape)) as z.output<S>;
   }

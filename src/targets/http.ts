@@ -1,4 +1,5 @@
 // The one HTTP client every adapter uses (undici), and the one mapping from BI failures to TargetError.
+import { JSONParser, TokenizerError, TokenParserError } from '@streamparser/json';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { TargetError, type TargetErrorCode } from './target.ts';
 
@@ -28,6 +29,17 @@ export interface CallOptions {
    * and dropped unparsed, and `body` is null. A failure's body is still parsed, for its error message.
    */
   discardBody?: boolean;
+  /**
+   * For a success too big to hold at once (a group of 100,000 members, Metabase's membership map): each value at
+   * `path` (`$.members.*`, `$.*`) is handed to `onValue` as the body is parsed, then dropped; `body` is null.
+   */
+  each?: EachValue;
+}
+
+export interface EachValue {
+  path: string;
+  /** `key` is the value's property name or array index in its parent. */
+  onValue: (value: unknown, key: string | number | undefined) => void;
 }
 
 export interface HttpResponse {
@@ -95,10 +107,14 @@ export class HttpClient {
         await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
         return { status, headers: res.headers, body: null };
       }
+      if (options.each && status >= 200 && status < 300) {
+        await parseEach(method, route, res.body, options.each);
+        return { status, headers: res.headers, body: null };
+      }
       const text = await res.body.text();
       return { status, headers: res.headers, body: parseBody(text, res.headers['content-type']) };
     } catch (err) {
-      throw transportError(method, route, err);
+      throw err instanceof TargetError ? err : transportError(method, route, err);
     } finally {
       this.onCall?.({ method, route, status, seconds: (performance.now() - started) / 1000 });
     }
@@ -141,6 +157,20 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
     }
   }
   return text;
+}
+
+/** Feeds the body through a streaming JSON parser; a body that is not whole JSON is an unexpected answer. */
+async function parseEach(method: string, route: string, body: AsyncIterable<Buffer>, { path, onValue }: EachValue): Promise<void> {
+  const parser = new JSONParser({ paths: [path], keepStack: false });
+  parser.onValue = ({ value, key }) => onValue(value, key);
+  const unexpected = (reason: string) => new TargetError('unexpected_answer', `${method} ${route} answered an unexpected body (${reason})`);
+  try {
+    for await (const chunk of body) parser.write(chunk);
+  } catch (err) {
+    if (err instanceof TokenizerError || err instanceof TokenParserError) throw unexpected(err.message);
+    throw err;
+  }
+  if (!parser.isEnded) throw unexpected('it ends before its JSON does');
 }
 
 function transportError(method: string, route: string, err: unknown): TargetError {

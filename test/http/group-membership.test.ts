@@ -220,6 +220,30 @@ describe('PATCH /Groups/{id} at scale', () => {
     expect(t.double.calls.map((c) => `${c.method} ${c.path}`)).toEqual([`GET /api/user/${newcomer}`, 'POST /api/permissions/membership']);
   });
 
+  it('reads a removal of a few people back from the people, never the 300 members', async () => {
+    const { groupId } = await seedBigGroup(300);
+    const leaving = memberIdsInDouble(t, groupId).slice(0, 2);
+    t.double.resetCalls();
+    const answer = await t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'remove', path: 'members', value: leaving.map((value) => ({ value })) }));
+    expect(answer.status).toBe(204);
+    expect(t.double.calls.filter((c) => c.method === 'GET' && c.path === '/api/user').length).toBe(0);
+    expect(leaving.map((id) => t.double.callCount({ method: 'GET', pathPrefix: `/api/user/${id}` }))).toEqual([1, 1]);
+    expect(memberIdsInDouble(t, groupId)).toHaveLength(299);
+  });
+
+  it('reads a removal of many people back from the group once, and answers 502 when it still lists one', async () => {
+    const { groupId } = await seedBigGroup(300);
+    const leaving = memberIdsInDouble(t, groupId).slice(0, 20);
+    const remove = () => t.request('PATCH', `/Groups/${groupId}`, patchBody({ op: 'remove', path: 'members', value: leaving.map((value) => ({ value })) }));
+    t.double.ignoreNextChange({ method: 'DELETE', pathPrefix: '/api/permissions/membership/' });
+    t.double.resetCalls();
+    expectScimError(await remove(), 502);
+    expect(t.double.calls.filter((c) => c.method === 'GET' && c.path === '/api/user' && c.query.includes(`group_id=${groupId}`)).length).toBe(1);
+    expect(memberIdsInDouble(t, groupId)).toHaveLength(282);
+    expect((await remove()).status).toBe(204);
+    expect(memberIdsInDouble(t, groupId)).toHaveLength(281);
+  });
+
   it('makes the same number of BI calls to add one member whatever the group size', async () => {
     const { groupId, newcomer } = await seedBigGroup(250);
     const small = t.double.seed.group('Small Group');

@@ -1,4 +1,7 @@
-// The Metabase adapter against the double directly: session handling, exact email lookup, admin reactivation.
+// The Metabase adapter against the double directly: session handling, exact email lookup, admin reactivation, and
+// the membership reads whose answers grow with the group or the directory.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MetabaseTarget } from '../../src/targets/metabase/adapter.ts';
 import { TargetError } from '../../src/targets/target.ts';
@@ -136,6 +139,62 @@ describe('reactivation', () => {
     const mb = target({ apiKey: double.apiKey });
     await mb.setUserActive(String(person.id), true);
     expect(double.callCount({ method: 'PUT', pathPrefix: '/api/user/' })).toBe(0);
+  });
+});
+
+describe('membership reads sized by the group or the directory', () => {
+  function personIn(email: string, ...groups: string[]) {
+    const person = double.seed.user({ email, first_name: 'In', last_name: 'Groups' });
+    const ids = groups.map((name) => double.seed.group(name).id);
+    for (const id of ids) double.seed.membership(person.id, id);
+    return { id: String(person.id), groupIds: ids.map(String) };
+  }
+
+  it("removes a deactivated person, whom the group's member list leaves out, through the membership map", async () => {
+    const person = personIn('quiet@example.com', 'Left', 'Stays');
+    const mb = target({ apiKey: double.apiKey });
+    await mb.setUserActive(person.id, false);
+    await mb.removeMembers(person.groupIds[0], [person.id]);
+    expect(double.state.groupNamesOf(Number(person.id))).toEqual(['All Users', 'Stays']);
+    expect(await mb.listMembers(person.groupIds[1])).toEqual([person.id]);
+  });
+
+  it('clears every group but All Users with one read of the membership map and no group read', async () => {
+    const person = personIn('leaver@example.com', 'One', 'Two', 'Three');
+    const mb = target({ apiKey: double.apiKey });
+    double.resetCalls();
+    await mb.clearMemberships((await mb.getUser(person.id))!);
+    expect(double.state.groupNamesOf(Number(person.id))).toEqual(['All Users']);
+    expect(double.callCount({ method: 'GET', pathPrefix: '/api/permissions/membership' })).toBe(1);
+    expect(double.callCount({ method: 'GET', pathPrefix: '/api/permissions/group' })).toBe(0);
+    expect(double.callCount({ method: 'DELETE', pathPrefix: '/api/permissions/membership/' })).toBe(3);
+  });
+
+  it('refuses a member list of another shape or a body that is not JSON, and removes nobody', async () => {
+    const person = personIn('shaped@example.com', 'Shaped');
+    const mb = target({ apiKey: double.apiKey });
+    const route = `/api/permissions/group/${person.groupIds[0]}`;
+    double.replyNext({ method: 'GET', pathPrefix: route }, { members: [{ user_id: 'seven', email: 'x@example.com', membership_id: 1 }] });
+    await expect(mb.removeMembers(person.groupIds[0], [person.id])).rejects.toMatchObject({ code: 'unexpected_answer' });
+    double.replyNext({ method: 'GET', pathPrefix: route }, 'Service warming up');
+    await expect(mb.removeMembers(person.groupIds[0], [person.id])).rejects.toMatchObject({ code: 'unexpected_answer' });
+    expect(double.callCount({ method: 'DELETE', pathPrefix: '/api/permissions/membership/' })).toBe(0);
+    expect(double.state.groupNamesOf(Number(person.id))).toEqual(['All Users', 'Shaped']);
+  });
+
+  it('refuses an answer cut off before its JSON ends', async () => {
+    const cut = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"data":[{"id":1},{"id":2},');
+    });
+    await new Promise<void>((resolve) => cut.listen(0, '127.0.0.1', resolve));
+    const mb = new MetabaseTarget({ url: `http://127.0.0.1:${(cut.address() as AddressInfo).port}`, credentials: { apiKey: 'key' } });
+    try {
+      await expect(mb.listMembers('3')).rejects.toMatchObject({ code: 'unexpected_answer' });
+    } finally {
+      await mb.close();
+      cut.close();
+    }
   });
 });
 

@@ -7,11 +7,10 @@ import { HttpClient, type HttpCallSample } from '../http.ts';
 import { METABASE_CALLS } from '../planning-calls.ts';
 import { fieldsWritten, TargetError, type Preview, type Target } from '../target.ts';
 import {
-  groupWithMembers,
+  groupMember,
   ignored,
   isApiKeyUser,
   isPerson,
-  membershipMap,
   metabaseError,
   metabaseGroup,
   metabaseUser,
@@ -19,7 +18,10 @@ import {
   toDirectoryUser,
   toUserCreate,
   toUserUpdate,
+  userId,
+  userMemberships,
   userPage,
+  type UserMemberships,
 } from './payloads.ts';
 import { z } from 'zod';
 import { MetabaseSession, type MetabaseCredentials } from './session.ts';
@@ -149,9 +151,12 @@ export class MetabaseTarget implements Target {
     return user.groupIds.includes(ADMIN_GROUP_ID) ? [ADMIN_GROUP_ID] : [];
   }
 
-  /** Every group but All Users, which Metabase keeps for everyone. */
+  /** Every group but All Users, which Metabase keeps for everyone: one read of the membership map, then each removal. */
   async clearMemberships(user: DirectoryUser): Promise<void> {
-    for (const groupId of user.groupIds) if (groupId !== String(ALL_USERS_GROUP_ID)) await this.removeMembers(groupId, [user.id]);
+    const memberships = (await this.membershipsOf([user.id])).get(user.id) ?? [];
+    for (const { group_id, membership_id } of memberships) {
+      if (group_id !== ALL_USERS_GROUP_ID) await this.deleteMembership(membership_id);
+    }
   }
 
   /** People in Administrators who are active; /api/user lists no API-key or internal user. */
@@ -202,18 +207,15 @@ export class MetabaseTarget implements Target {
     await this.api.send('DELETE', '/api/permissions/group/:id', { params: { id } }, ignored, true);
   }
 
-  /** Active members with their membership ids (Metabase lists no others here). */
-  private async activeMembers(groupId: string) {
-    if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
-    const group = await this.api.must('GET', '/api/permissions/group/:id', { params: { id: groupId } }, groupWithMembers);
-    return (group.members ?? []).filter((m) => !isApiKeyUser(m.email));
-  }
-
-  /** Everyone in the group, deactivated people included (their memberships are kept), so deltas see them too. */
+  /**
+   * Everyone in the group, deactivated people included (their memberships are kept), so deltas see them too. The
+   * answer carries each person whole; only the ids are kept as it is read.
+   */
   async listMembers(groupId: string): Promise<string[]> {
     if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
-    const page = await this.api.must('GET', '/api/user', { query: { status: 'all', group_id: groupId } }, userPage);
-    return page.data.map((u) => String(u.id));
+    const ids: string[] = [];
+    await this.api.each('GET', '/api/user', { query: { status: 'all', group_id: groupId } }, '$.data.*', userId, (u) => ids.push(String(u.id)));
+    return ids;
   }
 
   /**
@@ -236,23 +238,43 @@ export class MetabaseTarget implements Target {
     }
   }
 
-  /** Membership ids come from the group's active members; inactive people's only from the full membership map. */
+  /**
+   * Membership ids come from the group's active members; deactivated people's only from the whole membership map.
+   * Both answers grow with the group or the directory, so only the memberships of the people leaving are kept.
+   */
   async removeMembers(groupId: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
-    const membershipIds = new Map((await this.activeMembers(groupId)).map((m) => [String(m.user_id), m.membership_id]));
+    if (!isNumericId(groupId)) throw new TargetError('not_found', `Metabase group ${groupId} not found`, 404);
+    const leaving = new Set(userIds);
+    const membershipIds = new Map<string, number>();
+    await this.api.each('GET', '/api/permissions/group/:id', { params: { id: groupId } }, '$.members.*', groupMember, (m) => {
+      if (leaving.has(String(m.user_id)) && !isApiKeyUser(m.email)) membershipIds.set(String(m.user_id), m.membership_id);
+    });
     const missing = userIds.filter((id) => !membershipIds.has(id));
     if (missing.length > 0) {
-      const all = await this.api.must('GET', '/api/permissions/membership', {}, membershipMap);
-      for (const id of missing) {
-        // Own properties only: an id like "toString" must find nothing, not Object.prototype's.
-        const membership = (Object.hasOwn(all, id) ? all[id] : undefined)?.find((m) => String(m.group_id) === groupId && m.group_id !== ALL_USERS_GROUP_ID);
+      for (const [id, memberships] of await this.membershipsOf(missing)) {
+        const membership = memberships.find((m) => String(m.group_id) === groupId && m.group_id !== ALL_USERS_GROUP_ID);
         if (membership) membershipIds.set(id, membership.membership_id);
       }
     }
     for (const userId of userIds) {
       const membershipId = membershipIds.get(userId);
-      if (membershipId !== undefined) await this.api.send('DELETE', '/api/permissions/membership/:id', { params: { id: membershipId } }, ignored, true);
+      if (membershipId !== undefined) await this.deleteMembership(membershipId);
     }
+  }
+
+  /** These people's entries of the membership map, which holds everyone, deactivated people included. */
+  private async membershipsOf(userIds: string[]): Promise<Map<string, UserMemberships>> {
+    const wanted = new Set(userIds);
+    const found = new Map<string, UserMemberships>();
+    await this.api.each('GET', '/api/permissions/membership', {}, '$.*', userMemberships, (memberships, key) => {
+      if (wanted.has(String(key))) found.set(String(key), memberships);
+    });
+    return found;
+  }
+
+  private async deleteMembership(id: number): Promise<void> {
+    await this.api.send('DELETE', '/api/permissions/membership/:id', { params: { id } }, ignored, true);
   }
 
   async close(): Promise<void> {

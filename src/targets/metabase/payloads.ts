@@ -35,13 +35,15 @@ export const userPage = z.object({ data: z.array(metabaseUser), total: z.number(
 export const metabaseGroup = z.object({ id: z.number().int(), name: z.string(), magic_group_type: z.string().nullish() });
 export type MetabaseGroup = z.output<typeof metabaseGroup>;
 
-/** `GET /api/permissions/group/:id`: the group's active members with their membership ids (§2.2). */
-export const groupWithMembers = z.object({
-  members: z.array(z.object({ user_id: z.number().int(), email: z.string(), membership_id: z.number().int() })).optional(),
-});
+/** One of `GET /api/permissions/group/:id`'s `members`: the group's active members with their membership ids (§2.2). */
+export const groupMember = z.object({ user_id: z.number().int(), email: z.string(), membership_id: z.number().int() });
 
-/** `GET /api/permissions/membership`: user id → memberships (§2.2). */
-export const membershipMap = z.record(z.string(), z.array(z.object({ membership_id: z.number().int(), group_id: z.number().int() })));
+/** One person's entry in `GET /api/permissions/membership`, the map of user id → memberships (§2.2). */
+export const userMemberships = z.array(z.object({ membership_id: z.number().int(), group_id: z.number().int() }));
+export type UserMemberships = z.output<typeof userMemberships>;
+
+/** An entry of `GET /api/user`'s `data` where only the id is read. */
+export const userId = z.object({ id: z.number().int() });
 
 /** An answer bi-scim does not read (e.g. `{"success": true}`). */
 export const ignored = z.unknown();
