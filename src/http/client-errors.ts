@@ -14,11 +14,23 @@ function reply(socket: Duplex, error: ScimError, text: string): void {
   );
 }
 
+/**
+ * How long an answered connection keeps reading what the client still sends. Closing it with unread data would
+ * reset it, and the client's kernel would drop the answer before the client read it.
+ */
+const LINGER_MS = 5_000;
+
 export function answerClientErrors(server: Server): void {
+  const answered = new WeakSet<Duplex>();
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // Every later piece of the refused request fails the parser again: it is read and dropped.
+    if (answered.has(socket)) return;
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    answered.add(socket);
     if (HEADERS_TOO_LARGE.has(err.code ?? ''))
       reply(socket, new ScimError('headersTooLarge', 'The request line or headers are too large (at most 16 KiB)'), 'Request Header Fields Too Large');
     else reply(socket, new ScimError('invalidSyntax', 'The request is not valid HTTP'), 'Bad Request');
+    socket.on('end', () => socket.destroy());
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   });
 }

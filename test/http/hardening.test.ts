@@ -1,7 +1,7 @@
 // Odd input and abuse at the edge: trailing slashes, 405 with Allow, ill-formed Unicode, size and nesting caps,
 // duplicate members, BI internals kept out of answers, per-token rate limits, forwarded headers only when trusted.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { answerClientErrors } from '../../src/http/client-errors.ts';
 import { serve } from '@hono/node-server';
 import { Client } from 'undici';
@@ -226,6 +226,40 @@ describe('requests Node refuses before the app sees them', () => {
       expect(res.status).toBe(431);
       expect(res.headers.get('content-type')).toMatch(/^application\/scim\+json/);
       expect(await res.json()).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '431' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe('found by fuzzing, over a socket', () => {
+  it('answers a 1.4 MB request line sent in pieces with the whole SCIM 431, never a reset connection', async () => {
+    const server = serve({ fetch: t.app.fetch, hostname: '127.0.0.1', port: 0 });
+    answerClientErrors(server as Server);
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const line = `GET /scim/v2/Groups?excludedAttributes=${'urn%3Aietf%3Aparams%2C'.repeat(64_000)} HTTP/1.1\r\nhost: x\r\n\r\n`;
+    try {
+      // Pieces keep arriving after the answer: closing on them would reset the connection and lose the answer.
+      const { answer, error } = await new Promise<{ answer: string; error: string | null }>((resolve) => {
+        // Half-open, as an HTTP client still sending its request: the server's FIN does not stop it.
+        const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        const received: Buffer[] = [];
+        let error: string | null = null;
+        socket.on('data', (chunk) => received.push(chunk));
+        socket.on('error', (err: NodeJS.ErrnoException) => void (error = err.code ?? err.message));
+        socket.on('close', () => resolve({ answer: Buffer.concat(received).toString('utf8'), error }));
+        socket.on('connect', async () => {
+          for (let at = 0; at < line.length && !socket.destroyed; at += 64 * 1024) {
+            socket.write(line.slice(at, at + 64 * 1024));
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          socket.end();
+        });
+      });
+      expect(error).toBeNull();
+      expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: '431' });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
