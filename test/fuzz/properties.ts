@@ -110,6 +110,13 @@ async function saveCounterexample(suite: Suite, name: string, seed: number, coun
   return file;
 }
 
+/** fast-check's report leaves the error out (its `includeErrorInReport` is off): the first lines of it, and its cause. */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? ` (cause: ${error.cause.message})` : '';
+  return `${error.message.split('\n').slice(0, 3).join('\n').slice(0, 2000)}${cause}`;
+}
+
 async function runProperty<T>(h: FuzzHarness, settings: FuzzSettings, suite: Suite, property: Property<T>, totals: FuzzStats): Promise<void> {
   const { numRuns, seed } = casesFor(settings, suite, property.name);
   h.stats = new FuzzStats();
@@ -121,7 +128,7 @@ async function runProperty<T>(h: FuzzHarness, settings: FuzzSettings, suite: Sui
     );
     if (details.failed)
       throw new Error(
-        `${fc.defaultReportMessage(details)}\nThe whole counterexample: ${await saveCounterexample(suite, property.name, seed, details.counterexample)}`,
+        `${fc.defaultReportMessage(details)}\nWhat failed: ${errorText(details.errorInstance)}\nThe whole counterexample: ${await saveCounterexample(suite, property.name, seed, details.counterexample)}`,
       );
   } finally {
     totals.add(h.stats);
