@@ -1,4 +1,5 @@
 // The in-memory store's streams, sliding windows, values and maps: the same semantics as Redis, in one process.
+import { deflateRawSync, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import type { StreamEntry, StreamQuery, StreamRetention, WindowRequest } from './mapping-store.ts';
 
 /** The memory store keeps at most this many entries per stream, whatever the configured retention. */
@@ -7,7 +8,34 @@ export const MEMORY_STREAM_CAP = 10_000;
 interface StoredEntry {
   id: string;
   at: number;
-  json: string;
+  /** The entry's JSON, deflated against its stream's dictionary, one byte per char. */
+  packed: string;
+}
+
+/**
+ * A stream's entries share their shape (an audit event is mostly the same keys, routes and caller), so each is
+ * deflated with the stream's first entry as the dictionary: about a seventh of the JSON's size. A small window and
+ * memory level keep zlib's working state per call near 24 KiB.
+ */
+class StreamPacker {
+  #options: ZlibOptions;
+
+  constructor(first: string) {
+    this.#options = { windowBits: 12, memLevel: 4, dictionary: Buffer.from(first) };
+  }
+
+  pack(json: string): string {
+    return deflateRawSync(json, this.#options).toString('latin1');
+  }
+
+  unpack(packed: string): unknown {
+    return JSON.parse(inflateRawSync(Buffer.from(packed, 'latin1'), this.#options).toString());
+  }
+}
+
+interface Stream {
+  packer: StreamPacker;
+  entries: StoredEntry[];
 }
 
 /** Stream ids as Redis makes them (`<ms>-<seq>`), so ids compare the same way in both stores. */
@@ -18,7 +46,7 @@ function compareIds(a: string, b: string): number {
 }
 
 export class MemoryOps {
-  #streams = new Map<string, StoredEntry[]>();
+  #streams = new Map<string, Stream>();
   #windows = new Map<string, number[]>();
   #values = new Map<string, { json: string; expiresAt: number }>();
   #maps = new Map<string, Map<string, string>>();
@@ -28,9 +56,14 @@ export class MemoryOps {
     const ms = Math.max(now, this.#lastId.ms);
     this.#lastId = { ms, seq: ms === this.#lastId.ms ? this.#lastId.seq + 1 : 0 };
     const id = `${ms}-${this.#lastId.seq}`;
-    const entries = this.#streams.get(stream) ?? [];
-    if (entries.length === 0) this.#streams.set(stream, entries);
-    entries.push({ id, at: ms, json: JSON.stringify(value) });
+    const json = JSON.stringify(value);
+    let held = this.#streams.get(stream);
+    if (!held) {
+      held = { packer: new StreamPacker(json), entries: [] };
+      this.#streams.set(stream, held);
+    }
+    const { packer, entries } = held;
+    entries.push({ id, at: ms, packed: packer.pack(json) });
     // Entries are in time order, so what retention drops is always a prefix: trim it in place.
     const keep = Math.min(retention.maxEntries, MEMORY_STREAM_CAP);
     let drop = Math.max(0, entries.length - keep);
@@ -41,9 +74,11 @@ export class MemoryOps {
 
   read(stream: string, { fromMs = 0, toMs = Number.POSITIVE_INFINITY, after, before, limit, order }: StreamQuery): StreamEntry[] {
     const inRange = (e: StoredEntry) => e.at >= fromMs && e.at <= toMs && (!after || compareIds(e.id, after) > 0) && (!before || compareIds(e.id, before) < 0);
-    const matching = (this.#streams.get(stream) ?? []).filter(inRange);
+    const held = this.#streams.get(stream);
+    if (!held) return [];
+    const matching = held.entries.filter(inRange);
     const ordered = order === 'newest' ? matching.reverse() : matching;
-    return ordered.slice(0, Math.max(0, limit)).map((e) => ({ id: e.id, at: e.at, value: JSON.parse(e.json) }));
+    return ordered.slice(0, Math.max(0, limit)).map((e) => ({ id: e.id, at: e.at, value: held.packer.unpack(e.packed) }));
   }
 
   admit(window: string, { nowMs, windowMs, budget, count, force }: WindowRequest): { admitted: boolean; inWindow: number } {

@@ -17,8 +17,15 @@ import {
   type StoredResource,
 } from './mapping-store.ts';
 
-const recordKey = (kind: ResourceKind, id: string) => `${kind}:${id}`;
-const indexKey = (kind: ResourceKind, index: IndexName, value: string) => `${kind}:${index}:${value}`;
+/** A map of maps: a key made by joining strings would stay in the heap as a concatenation beside its flat copy. */
+function inner<K, V>(outer: Map<K, Map<string, V>>, key: K): Map<string, V> {
+  let map = outer.get(key);
+  if (!map) {
+    map = new Map();
+    outer.set(key, map);
+  }
+  return map;
+}
 
 interface Waiter {
   ttlMs: number;
@@ -98,8 +105,9 @@ export class LocalLocks implements LockBackend<symbol> {
 export class MemoryStore implements MappingStore {
   readonly kind = 'memory' as const;
   /** Records and tokens are kept JSON-encoded, as in Redis, so callers never share objects with the store. */
-  #records = new Map<string, string>();
-  #index = new Map<string, string>();
+  #records = new Map<ResourceKind, Map<string, string>>();
+  /** Per kind and indexed attribute: normalized value → id. */
+  #index = new Map<`${ResourceKind}.${IndexName}`, Map<string, string>>();
   #tokens = new Map<string, string>();
   #ops = new MemoryOps();
   #locks: LocalLocks;
@@ -126,24 +134,21 @@ export class MemoryStore implements MappingStore {
   async put(resource: StoredResource): Promise<void> {
     const previous = this.#read(resource.kind, resource.id);
     this.#dropIndexEntries(previous);
-    for (const [index, value] of indexEntries(resource)) this.#index.set(indexKey(resource.kind, index, value), resource.id);
-    this.#records.set(recordKey(resource.kind, resource.id), JSON.stringify(resource));
+    for (const [index, value] of indexEntries(resource)) this.#indexOf(resource.kind, index).set(value, resource.id);
+    inner(this.#records, resource.kind).set(resource.id, JSON.stringify(resource));
   }
 
   async remove(kind: ResourceKind, id: string): Promise<void> {
     this.#dropIndexEntries(this.#read(kind, id));
-    this.#records.delete(recordKey(kind, id));
+    this.#records.get(kind)?.delete(id);
   }
 
   async deletedIds(kind: ResourceKind): Promise<string[]> {
-    const prefix = recordKey(kind, '');
-    return [...this.#records.entries()]
-      .filter(([key, json]) => key.startsWith(prefix) && (JSON.parse(json) as StoredResource).deleted)
-      .map(([key]) => key.slice(prefix.length));
+    return [...(this.#records.get(kind) ?? [])].filter(([, json]) => (JSON.parse(json) as StoredResource).deleted).map(([id]) => id);
   }
 
   async findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null> {
-    return this.#index.get(indexKey(kind, index, normalizeIndexValue(index, value))) ?? null;
+    return this.#indexOf(kind, index).get(normalizeIndexValue(index, value)) ?? null;
   }
 
   /** A live holder in this process always renews in time; the watchdog keeps the semantics equal to Redis's. */
@@ -213,16 +218,20 @@ export class MemoryStore implements MappingStore {
   async close(): Promise<void> {}
 
   #read(kind: ResourceKind, id: string): StoredResource | null {
-    const json = this.#records.get(recordKey(kind, id));
+    const json = this.#records.get(kind)?.get(id);
     return json === undefined ? null : (JSON.parse(json) as StoredResource);
+  }
+
+  #indexOf(kind: ResourceKind, index: IndexName): Map<string, string> {
+    return inner(this.#index, `${kind}.${index}` as const);
   }
 
   /** Drops what `previous` indexed, except entries another resource has claimed since. */
   #dropIndexEntries(previous: StoredResource | null): void {
     if (!previous) return;
     for (const [index, value] of indexEntries(previous)) {
-      const key = indexKey(previous.kind, index, value);
-      if (this.#index.get(key) === previous.id) this.#index.delete(key);
+      const ids = this.#indexOf(previous.kind, index);
+      if (ids.get(value) === previous.id) ids.delete(value);
     }
   }
 }

@@ -27,6 +27,18 @@ export function describeOpsContract(store: () => MappingStore): void {
       expect((await store().readStream('s-order', { limit: 10, order: 'oldest' })).map((e) => (e.value as { n: number }).n)).toEqual([1, 2, 3, 4]);
     });
 
+    it('gives back entries of any shape and text exactly, whatever came first', async () => {
+      const values = [
+        { n: 0 },
+        { name: 'Zoë Ångström 日本語 😀', quote: '"\\\n', list: [1.5, null, true, { deep: 'é' }] },
+        { big: 'x'.repeat(100_000), tail: 'ü'.repeat(5_000) },
+        'a bare string',
+        [],
+      ];
+      for (const value of values) await store().append('s-shapes', value, FOREVER);
+      expect((await store().readStream('s-shapes', { limit: 10, order: 'oldest' })).map((e) => e.value)).toEqual(values);
+    });
+
     it('pages with after and before ids, and filters by time', async () => {
       const ids = [];
       for (const n of [1, 2, 3]) ids.push(await store().append('s-page', { n }, FOREVER));
