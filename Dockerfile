@@ -1,4 +1,4 @@
-# Container image for bi-scim: compile with dev dependencies, ship dist/ with production dependencies only, run as uid 10001.
+# Container image for bi-scim: bundle src/ and its dependencies into dist/ (rolldown.config.ts), ship that alone, run as uid 10001.
 ARG NODE_IMAGE=node:24.21-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -7,9 +7,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# After compiling, reinstall with production dependencies only; config/ may be absent from a clone (git keeps no empty dirs).
+# config/ may be absent from a clone (git keeps no empty dirs).
 RUN npm run build \
- && npm ci --omit=dev --no-audit --no-fund \
  && mkdir -p config \
  && chmod 0755 bin/bi-scim.js
 
@@ -22,7 +21,6 @@ ENV NODE_ENV=production
 ENV NODE_OPTIONS="--max-semi-space-size=1" MALLOC_ARENA_MAX=1 MALLOC_MMAP_THRESHOLD_=262144
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/config ./config

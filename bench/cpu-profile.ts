@@ -1,10 +1,13 @@
 // Where a sidecar's CPU went: a V8 .cpuprofile (node --cpu-prof) summed by self time per function and per package.
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
+import { SourceMap } from 'node:module';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
 }
 
 interface Profile {
@@ -28,18 +31,38 @@ export interface ProfileSummary {
   byPackage: ProfileEntry[];
 }
 
-/** `node_modules/undici/lib/…` → undici; `bench/image/dist/http/auth.js` → bi-scim http/auth.js; `node:internal/…` → node:…. */
+/** The source maps beside the bundle's files (`npm run build` writes them), read once each; null where there is none. */
+const sourceMaps = new Map<string, SourceMap | null>();
+
+function sourceMapOf(url: string): SourceMap | null {
+  if (!sourceMaps.has(url)) {
+    const file = url.startsWith('file:') ? `${fileURLToPath(url)}.map` : null;
+    sourceMaps.set(url, file && existsSync(file) ? new SourceMap(JSON.parse(readFileSync(file, 'utf8'))) : null);
+  }
+  return sourceMaps.get(url)!;
+}
+
+/** Where a frame of the bundle was written: `…/node_modules/undici/lib/…` or `…/src/http/auth.ts`, and the line. */
+function origin({ url, lineNumber, columnNumber }: ProfileNode['callFrame']): { url: string; line: number } {
+  const found = sourceMapOf(url)?.findEntry(lineNumber, columnNumber);
+  return found && 'originalSource' in found && found.originalSource
+    ? { url: found.originalSource, line: found.originalLine + 1 }
+    : { url, line: lineNumber + 1 };
+}
+
+/** `node_modules/undici/lib/…` → undici; `src/http/auth.ts` → bi-scim http/auth.ts; `node:internal/…` → node:…. */
 function packageOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
   const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (module) return module[1];
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/').slice(0, 2).join('/')}`;
-  const own = /\/dist(?:-[\w-]+)?\/(.+)$/.exec(url);
+  // Bundle code no mapping covers (a module's top level) keeps the bundle's file name.
+  const own = /\/(?:src|dist)\/(.+)$/.exec(url);
   return own ? `bi-scim ${own[1]}` : url;
 }
 
 function shortUrl(url: string): string {
-  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist(?:-[\w-]+)?\//, 'bi-scim/');
+  return url.replace(/^.*node_modules\//, '').replace(/^.*\/(?:src|dist)\//, 'bi-scim/');
 }
 
 function top(totals: Map<string, number>, busy: number, count: number): ProfileEntry[] {
@@ -70,10 +93,11 @@ export function summarizeProfile(profile: Profile, { count = 15, skipSeconds = 0
   for (const node of profile.nodes) {
     const n = hits.get(node.id) ?? 0;
     all += n;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
     if (functionName === '(idle)' || n === 0) continue;
     busy += n;
-    const fn = `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
+    const { url, line } = origin(node.callFrame);
+    const fn = `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${line}` : ''}`.trim();
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + n);
     const pkg = packageOf(url, functionName);
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + n);

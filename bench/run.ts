@@ -127,7 +127,7 @@ async function main(): Promise<void> {
   const progress = (line: string) => process.stderr.write(`[bench ${elapsed()} s] ${line}\n`);
   const stores: StoreKind[] = (await onPath('redis-server')) ? ['memory', 'redis'] : ['memory'];
   if (!stores.includes('redis')) progress('redis-server is not on PATH: the Redis store is left out');
-  progress('building bi-scim as the image does (tsc -p tsconfig.build.json → bench/image/dist)');
+  progress('building bi-scim as the image does (npm run build → bench/image/dist)');
   await buildSidecar();
   const env = Object.fromEntries((options['sidecar-env'] ?? []).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
   const memoryLimitBytes = await memoryLimit(options['memory-limit']);

@@ -50,17 +50,11 @@ async function waitForHealth(origin: string, child: ChildProcess, logFile: strin
   throw new Error(`bi-scim did not become healthy within ${START_WITHIN_MS} ms`);
 }
 
-/** Compiles src/ as `npm run build` does, into bench/image/dist, with the package.json the image holds beside it. */
+/** Bundles src/ with `npm run build` into bench/image/dist, with the package.json the image holds beside it. */
 export async function buildSidecar(): Promise<void> {
   const image = join(ROOT, 'bench', 'image');
   await rm(image, { recursive: true, force: true });
-  await promisify(execFile)(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', join(image, 'dist')],
-    {
-      cwd: ROOT,
-    },
-  );
+  await promisify(execFile)('npm', ['run', '--silent', 'build', '--', '--dir', join(image, 'dist')], { cwd: ROOT });
   await copyFile(join(ROOT, 'package.json'), join(image, 'package.json'));
 }
 

@@ -1,4 +1,4 @@
-// The production start path: build output, production dependencies only, `bi-scim serve`; health, readiness, metrics.
+// The production start path: the bundled build output alone, `bi-scim serve`; health, readiness, metrics.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,12 +32,11 @@ afterAll(async () => {
 });
 
 describe.skipIf(!dir)('the production build', () => {
-  it('holds no development dependency and no TypeScript source', () => {
+  it('is the bundle alone: no node_modules and no TypeScript source, yet it runs (the tests below)', () => {
     const root = dir as string;
-    for (const dev of ['vitest', 'typescript', '@types/node']) expect(existsSync(join(root, 'node_modules', dev))).toBe(false);
-    expect(existsSync(join(root, 'node_modules', 'hono'))).toBe(true);
-    expect(existsSync(join(root, 'dist', 'main.js'))).toBe(true);
+    expect(existsSync(join(root, 'node_modules'))).toBe(false);
     expect(existsSync(join(root, 'src'))).toBe(false);
+    expect(existsSync(join(root, 'dist', 'main.js'))).toBe(true);
   });
 
   it('answers /healthz without looking at dependencies', async () => {

@@ -345,11 +345,12 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 
-  it('builds on a minor-pinned official Node 24 image and ships production dependencies only', () => {
+  it('builds on a minor-pinned official Node 24 image and ships the bundle without node_modules', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24\.\d+-(bookworm-slim|alpine)$/m);
-    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/^RUN npm run build/m);
+    expect(finalStage).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     expect(finalStage).toMatch(/^ENV NODE_ENV=production$/m);
-    expect(finalStage).not.toMatch(/npm (ci|install)/);
+    expect(finalStage).not.toMatch(/npm (ci|install)|node_modules/);
   });
 
   it('runs bi-scim serve as a non-root numeric user with both ports exposed', () => {
