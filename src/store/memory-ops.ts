@@ -17,11 +17,14 @@ interface StoredEntry {
  * deflated with the stream's first entry as the dictionary: about a seventh of the JSON's size. A small window and
  * memory level keep zlib's working state per call near 24 KiB.
  */
+const WINDOW_BITS = 12;
+
 class StreamPacker {
   #options: ZlibOptions;
 
+  /** zlib uses only the dictionary's last window, so a big first entry is not kept whole. */
   constructor(first: string) {
-    this.#options = { windowBits: 12, memLevel: 4, dictionary: Buffer.from(first) };
+    this.#options = { windowBits: WINDOW_BITS, memLevel: 4, dictionary: Buffer.from(first.slice(-(1 << WINDOW_BITS))) };
   }
 
   pack(json: string): string {
