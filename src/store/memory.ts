@@ -106,6 +106,8 @@ export class MemoryStore implements MappingStore {
   readonly kind = 'memory' as const;
   /** Records and tokens are kept JSON-encoded, as in Redis, so callers never share objects with the store. */
   #records = new Map<ResourceKind, Map<string, string>>();
+  /** The ids of DELETEd (tombstoned) records per kind, kept as Redis keeps its set, so listing them reads no record. */
+  #deleted = new Map<ResourceKind, Set<string>>();
   /** Per kind and indexed attribute: normalized value → id. */
   #index = new Map<`${ResourceKind}.${IndexName}`, Map<string, string>>();
   #tokens = new Map<string, string>();
@@ -136,15 +138,17 @@ export class MemoryStore implements MappingStore {
     this.#dropIndexEntries(previous);
     for (const [index, value] of indexEntries(resource)) this.#indexOf(resource.kind, index).set(value, resource.id);
     inner(this.#records, resource.kind).set(resource.id, JSON.stringify(resource));
+    this.#markDeleted(resource.kind, resource.id, !!resource.deleted);
   }
 
   async remove(kind: ResourceKind, id: string): Promise<void> {
     this.#dropIndexEntries(this.#read(kind, id));
     this.#records.get(kind)?.delete(id);
+    this.#markDeleted(kind, id, false);
   }
 
   async deletedIds(kind: ResourceKind): Promise<string[]> {
-    return [...(this.#records.get(kind) ?? [])].filter(([, json]) => (JSON.parse(json) as StoredResource).deleted).map(([id]) => id);
+    return [...(this.#deleted.get(kind) ?? [])];
   }
 
   async findId(kind: ResourceKind, index: IndexName, value: string): Promise<string | null> {
@@ -220,6 +224,13 @@ export class MemoryStore implements MappingStore {
   #read(kind: ResourceKind, id: string): StoredResource | null {
     const json = this.#records.get(kind)?.get(id);
     return json === undefined ? null : (JSON.parse(json) as StoredResource);
+  }
+
+  #markDeleted(kind: ResourceKind, id: string, deleted: boolean): void {
+    if (deleted) {
+      if (!this.#deleted.has(kind)) this.#deleted.set(kind, new Set());
+      this.#deleted.get(kind)!.add(id);
+    } else this.#deleted.get(kind)?.delete(id);
   }
 
   #indexOf(kind: ResourceKind, index: IndexName): Map<string, string> {
