@@ -4,10 +4,22 @@ import type { DirectoryGroup, DirectoryUser } from '../directory.ts';
 import type { StoredResource } from '../store/mapping-store.ts';
 import { TargetError } from '../targets/target.ts';
 import type { Provisioning } from './context.ts';
-import { TOMBSTONE_GROUP, cachedGroupList, forgetGroupList, isTombstoneGroup } from './group-view.ts';
+import { TOMBSTONE_GROUP, cachedGroupList, findGroup, forgetGroupList, isTombstoneGroup } from './group-view.ts';
 
 async function findTombstoneGroup(p: Provisioning): Promise<DirectoryGroup | null> {
   return (await cachedGroupList(p)).find(isTombstoneGroup) ?? null;
+}
+
+/**
+ * The mark among a person's groups. Each is looked up with `findGroup`, which reads the list again for a group the
+ * cached one lacks: another replica may have made the mark group since this one cached its list.
+ */
+async function markOf(p: Provisioning, user: DirectoryUser): Promise<DirectoryGroup | null> {
+  for (const id of user.groupIds) {
+    const group = await findGroup(p, id);
+    if (group && isTombstoneGroup(group)) return group;
+  }
+  return null;
 }
 
 /** The group's id, creating it on the first DELETE (another replica may just have: then it is found). */
@@ -33,9 +45,8 @@ async function tombstoneGroupId(p: Provisioning): Promise<string> {
  */
 export async function isTombstoned(p: Provisioning, user: DirectoryUser, record: StoredResource | null | undefined): Promise<boolean> {
   if (record) return record.deleted === true;
-  if (user.active || user.groupIds.length === 0) return false;
-  const group = await findTombstoneGroup(p);
-  return group !== null && user.groupIds.includes(group.id);
+  if (user.active) return false;
+  return (await markOf(p, user)) !== null;
 }
 
 /** Deactivated, out of every group, and marked: a revival starts with no access and no memberships. */
@@ -47,6 +58,6 @@ export async function retire(p: Provisioning, user: DirectoryUser): Promise<void
 
 /** Lifts the BI tool's mark from a revived person. */
 export async function unmark(p: Provisioning, user: DirectoryUser): Promise<void> {
-  const group = await findTombstoneGroup(p);
-  if (group && user.groupIds.includes(group.id)) await p.target.removeMembers(group.id, [user.id]);
+  const mark = await markOf(p, user);
+  if (mark) await p.target.removeMembers(mark.id, [user.id]);
 }

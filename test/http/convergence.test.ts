@@ -126,6 +126,23 @@ describe('DELETEd people', () => {
     expect((await t.request('GET', `/Users/${id}`)).status).toBe(200);
   });
 
+  it('come back unmarked through another replica whose cached group list predates the mark group', async () => {
+    await start();
+    const other = await buildTestApp({ double: t.double, store: t.store });
+    try {
+      const id = await createUser(t, 'elsewhere@example.com');
+      // Reading the person makes the other replica cache the group list, before the first DELETE makes the mark group.
+      expect((await other.request('GET', `/Users/${id}`)).status).toBe(200);
+      expect((await t.request('DELETE', `/Users/${id}`)).status).toBe(204);
+      expect(t.double.state.groupNamesOf(Number(id))).toEqual(['All Users', 'SCIM deleted accounts']);
+      const revived = await other.request('POST', '/Users', userBody('elsewhere@example.com'));
+      expect([revived.status, revived.body.id]).toEqual([201, id]);
+      expect(t.double.state.groupNamesOf(Number(id))).toEqual(['All Users']);
+    } finally {
+      await other.close({ keepDouble: true });
+    }
+  });
+
   it('still answer 404 after the store is lost, from the mark the BI tool keeps', async () => {
     await start();
     const id = await createUser(t, 'marked@example.com');
