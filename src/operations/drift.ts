@@ -263,6 +263,7 @@ export async function scanDrift(p: Provisioning, options: ScanOptions = {}): Pro
     const groupRecords = await p.store.getMany(
       'Group',
       groupList.map((g) => g.id),
+      { members: true },
     );
     const scan: Scan = { p, at, groups: new Map(groupList.map((g) => [g.id, g])), managed: new Map(), liveMembers: new Map(), people: new Map(), findings: [] };
     for (const g of groupList) {

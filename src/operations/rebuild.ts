@@ -60,6 +60,7 @@ export async function planRebuild(p: Provisioning, onProgress?: (done: number, t
   const records = await p.store.getMany(
     'Group',
     groups.map((g) => g.id),
+    { members: true },
   );
   const mapped = new Map<string, { idpGroup: string; target: string }>();
   for (const mapping of p.options.groupMappings) {
@@ -102,7 +103,7 @@ export async function applyRebuild(p: Provisioning, ctx: RequestContext, plan: R
     const written = { people: 0, deleted: 0, groups: 0 };
     for (const record of [...plan.people, ...plan.groups]) {
       const wrote = await withResourceLock(p, `${record.kind.toLowerCase()}:id:${record.id}`, async () => {
-        const fresh = await p.store.get(record.kind, record.id);
+        const fresh = await p.store.get(record.kind, record.id, { members: true });
         if (fresh && (record.kind === 'User' || fresh.members)) return false;
         await p.store.put(fresh ? { ...fresh, members: record.members } : record);
         return true;

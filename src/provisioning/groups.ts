@@ -20,9 +20,12 @@ interface LoadedGroup {
   record: StoredResource | null;
 }
 
-/** Existence and name come from the short-lived group list, so a membership change costs no extra BI call. */
-async function loadGroup(p: Provisioning, id: string): Promise<LoadedGroup> {
-  const [group, record] = await Promise.all([findGroup(p, id), p.store.get('Group', id)]);
+/**
+ * Existence and name come from the short-lived group list, so a membership change costs no extra BI call. A write
+ * loads the declared members too (`withDeclared`): the record it puts back carries them.
+ */
+async function loadGroup(p: Provisioning, id: string, withDeclared = false): Promise<LoadedGroup> {
+  const [group, record] = await Promise.all([findGroup(p, id), p.store.get('Group', id, { members: withDeclared })]);
   if (!group || !isVisible(group, record)) throw new ScimError('notFound', `Group ${id} not found`);
   return { group, record };
 }
@@ -190,7 +193,7 @@ export async function replaceGroup(p: Provisioning, ctx: RequestContext, id: str
   const doc = sanitizeResource('Group', body);
   return audited(p, ctx, groupDraft('group.update', id, String(doc.displayName)), (draft) =>
     withResourceLock(p, `group:id:${id}`, async () => {
-      const loaded = await loadGroup(p, id);
+      const loaded = await loadGroup(p, id, true);
       const group = await renameAudited(p, loaded, doc.displayName as string, draft);
       const delta = { replaceWith: 'members' in doc ? memberIds(doc.members) : null, add: [], remove: [] };
       const members = await applyMembership(p, ctx, group, delta, draft);
@@ -205,7 +208,7 @@ export async function patchGroup(p: Provisioning, ctx: RequestContext, id: strin
   const { memberSteps, otherOperations } = splitMemberOperations(operations);
   return audited(p, ctx, groupDraft('group.update', id, null), (draft) =>
     withResourceLock(p, `group:id:${id}`, async () => {
-      const loaded = await loadGroup(p, id);
+      const loaded = await loadGroup(p, id, true);
       draft.resourceName = groupDisplayName(loaded.group, loaded.record);
       const { resource, changed } = applyPatch(renderGroup(p, ctx, loaded, null), otherOperations);
       const doc = sanitizeResource('Group', resource);

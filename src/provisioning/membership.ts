@@ -184,10 +184,10 @@ async function anyStillMember(p: Provisioning, groupId: string, leaving: Set<str
 
 /** A DELETEd person is no longer a declared member of any group, so a revival starts with none (design §2.3). */
 export async function undeclareMember(p: Provisioning, userId: string, groupIds: string[]): Promise<void> {
-  for (const record of (await p.store.getMany('Group', groupIds)).values()) {
+  for (const record of (await p.store.getMany('Group', groupIds, { members: true })).values()) {
     if (!record.members?.includes(userId)) continue;
     await withResourceLock(p, `group:id:${record.id}`, async () => {
-      const fresh = await p.store.get('Group', record.id);
+      const fresh = await p.store.get('Group', record.id, { members: true });
       if (fresh?.members) await p.store.put({ ...fresh, members: fresh.members.filter((id) => id !== userId) });
     });
   }

@@ -17,8 +17,16 @@ export interface StoredResource {
   restoreGroups?: string[];
   /** A Group linked by a configured mapping to an existing BI group or role of this name: never renamed or deleted in the BI tool. */
   mappedTo?: string;
-  /** A Group's members as the IdP last declared them (BI user ids): what drift compares the BI tool's members with. */
+  /**
+   * A Group's members as the IdP last declared them (BI user ids): what drift compares the BI tool's members with.
+   * Stored apart from the record and read only when asked for (`ReadOptions`); absent when none was declared.
+   */
   members?: string[];
+}
+
+/** A Group's declared members can be tens of thousands of ids that most reads never look at, so they come on request. */
+export interface ReadOptions {
+  members?: boolean;
 }
 
 export interface ApiToken {
@@ -123,9 +131,12 @@ export const DEFAULT_LOCK_OPTIONS: Required<LockOptions> = { waitMs: 10_000, ttl
 export interface MappingStore {
   readonly kind: 'memory' | 'redis';
 
-  get(kind: ResourceKind, id: string): Promise<StoredResource | null>;
-  getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>>;
-  /** Writes the resource and moves its index entries (dropping the ones its previous version held). */
+  get(kind: ResourceKind, id: string, options?: ReadOptions): Promise<StoredResource | null>;
+  getMany(kind: ResourceKind, ids: readonly string[], options?: ReadOptions): Promise<Map<string, StoredResource>>;
+  /**
+   * Writes the resource and moves its index entries (dropping the ones its previous version held). A Group's
+   * `members` are replaced by the ones given, or dropped when absent: put a record read with its members.
+   */
   put(resource: StoredResource): Promise<void>;
   remove(kind: ResourceKind, id: string): Promise<void>;
   /** Ids of tombstoned (DELETEd) resources of a kind. */

@@ -1,21 +1,23 @@
 // The in-memory MappingStore: the embedded default for a single replica and for tests; state ends with the process.
-import { MemoryOps } from './memory-ops.ts';
-import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
+
+import { LocalLocks } from './local-locks.ts';
+import { withRenewedLock } from './lock-renewal.ts';
 import {
-  indexEntries,
-  LockTimeoutError,
-  normalizeIndexValue,
   type ApiToken,
+  type IndexName,
+  indexEntries,
+  type LockOptions,
+  type MappingStore,
+  normalizeIndexValue,
+  type ReadOptions,
+  type ResourceKind,
+  type StoredResource,
   type StreamEntry,
   type StreamQuery,
   type StreamRetention,
   type WindowRequest,
-  type IndexName,
-  type LockOptions,
-  type MappingStore,
-  type ResourceKind,
-  type StoredResource,
 } from './mapping-store.ts';
+import { MemoryOps } from './memory-ops.ts';
 
 /** A map of maps: a key made by joining strings would stay in the heap as a concatenation beside its flat copy. */
 function inner<K, V>(outer: Map<K, Map<string, V>>, key: K): Map<string, V> {
@@ -27,85 +29,12 @@ function inner<K, V>(outer: Map<K, Map<string, V>>, key: K): Map<string, V> {
   return map;
 }
 
-interface Waiter {
-  ttlMs: number;
-  grant(token: symbol): void;
-}
-
-interface HeldLock {
-  token: symbol;
-  expiry: NodeJS.Timeout;
-  waiters: Waiter[];
-}
-
-/**
- * Per-key FIFO locks with the Redis lock's semantics: a waiter gives up after waitMs; a lock expires ttlMs after
- * its last renewal, after which the late holder's renewal and release change nothing. Several MemoryStores may
- * share one LocalLocks, as replicas share Redis.
- */
-export class LocalLocks implements LockBackend<symbol> {
-  #held = new Map<string, HeldLock>();
-
-  acquire(key: string, waitMs: number, ttlMs: number): Promise<symbol> {
-    const lock = this.#held.get(key);
-    if (!lock) return Promise.resolve(this.#grant(key, [], ttlMs));
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        ttlMs,
-        grant: (token) => {
-          clearTimeout(timer);
-          resolve(token);
-        },
-      };
-      const timer = setTimeout(() => {
-        lock.waiters.splice(lock.waiters.indexOf(waiter), 1);
-        reject(new LockTimeoutError(`Lock "${key}" is still held after ${waitMs} ms`));
-      }, waitMs);
-      lock.waiters.push(waiter);
-    });
-  }
-
-  async renew(key: string, token: symbol, ttlMs: number): Promise<boolean> {
-    const lock = this.#held.get(key);
-    if (!lock || lock.token !== token) return false;
-    clearTimeout(lock.expiry);
-    lock.expiry = this.#expireLater(key, token, ttlMs);
-    return true;
-  }
-
-  async release(key: string, token: symbol): Promise<void> {
-    this.#free(key, token);
-  }
-
-  #free(key: string, token: symbol): void {
-    const lock = this.#held.get(key);
-    if (!lock || lock.token !== token) return;
-    clearTimeout(lock.expiry);
-    const next = lock.waiters.shift();
-    if (!next) {
-      this.#held.delete(key);
-      return;
-    }
-    next.grant(this.#grant(key, lock.waiters, next.ttlMs));
-  }
-
-  #grant(key: string, waiters: Waiter[], ttlMs: number): symbol {
-    const token = Symbol(key);
-    this.#held.set(key, { token, expiry: this.#expireLater(key, token, ttlMs), waiters });
-    return token;
-  }
-
-  #expireLater(key: string, token: symbol, ttlMs: number): NodeJS.Timeout {
-    const expiry = setTimeout(() => this.#free(key, token), ttlMs);
-    expiry.unref();
-    return expiry;
-  }
-}
-
 export class MemoryStore implements MappingStore {
   readonly kind = 'memory' as const;
   /** Records and tokens are kept JSON-encoded, as in Redis, so callers never share objects with the store. */
   #records = new Map<ResourceKind, Map<string, string>>();
+  /** Declared members per record, JSON-encoded apart from it (a read that does not ask for them parses none). */
+  #members = new Map<ResourceKind, Map<string, string>>();
   /** The ids of DELETEd (tombstoned) records per kind, kept as Redis keeps its set, so listing them reads no record. */
   #deleted = new Map<ResourceKind, Set<string>>();
   /** Per kind and indexed attribute: normalized value → id. */
@@ -119,14 +48,14 @@ export class MemoryStore implements MappingStore {
     this.#locks = options.locks ?? new LocalLocks();
   }
 
-  async get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
-    return this.#read(kind, id);
+  async get(kind: ResourceKind, id: string, options: ReadOptions = {}): Promise<StoredResource | null> {
+    return this.#read(kind, id, options);
   }
 
-  async getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>> {
+  async getMany(kind: ResourceKind, ids: readonly string[], options: ReadOptions = {}): Promise<Map<string, StoredResource>> {
     const found = new Map<string, StoredResource>();
     for (const id of ids) {
-      const resource = this.#read(kind, id);
+      const resource = this.#read(kind, id, options);
       if (resource) found.set(id, resource);
     }
     return found;
@@ -137,13 +66,17 @@ export class MemoryStore implements MappingStore {
     const previous = this.#read(resource.kind, resource.id);
     this.#dropIndexEntries(previous);
     for (const [index, value] of indexEntries(resource)) this.#indexOf(resource.kind, index).set(value, resource.id);
-    inner(this.#records, resource.kind).set(resource.id, JSON.stringify(resource));
+    const { members, ...record } = resource;
+    inner(this.#records, resource.kind).set(resource.id, JSON.stringify(record));
+    if (members) inner(this.#members, resource.kind).set(resource.id, JSON.stringify(members));
+    else this.#members.get(resource.kind)?.delete(resource.id);
     this.#markDeleted(resource.kind, resource.id, !!resource.deleted);
   }
 
   async remove(kind: ResourceKind, id: string): Promise<void> {
     this.#dropIndexEntries(this.#read(kind, id));
     this.#records.get(kind)?.delete(id);
+    this.#members.get(kind)?.delete(id);
     this.#markDeleted(kind, id, false);
   }
 
@@ -221,9 +154,13 @@ export class MemoryStore implements MappingStore {
   /** Nothing to release: lock expiry timers are unref'd and hold no process open. */
   async close(): Promise<void> {}
 
-  #read(kind: ResourceKind, id: string): StoredResource | null {
+  #read(kind: ResourceKind, id: string, options: ReadOptions = {}): StoredResource | null {
     const json = this.#records.get(kind)?.get(id);
-    return json === undefined ? null : (JSON.parse(json) as StoredResource);
+    if (json === undefined) return null;
+    const record = JSON.parse(json) as StoredResource;
+    const members = options.members ? this.#members.get(kind)?.get(id) : undefined;
+    if (members !== undefined) record.members = JSON.parse(members) as string[];
+    return record;
   }
 
   #markDeleted(kind: ResourceKind, id: string, deleted: boolean): void {

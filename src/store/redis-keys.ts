@@ -31,6 +31,8 @@ export function keyLayout(namespace: string = DEFAULT_NAMESPACE) {
   return {
     tag,
     record: (kind: ResourceKind, id: string) => `${tag}${kind}:${id}`,
+    /** A record's declared members (a JSON array), kept apart so that reading the record does not read them. */
+    members: (kind: ResourceKind, id: string) => `${tag}members:${kind}:${id}`,
     /** The index keys the record's stored version holds (a JSON array), read back by its next write. */
     heldIndexes: (kind: ResourceKind, id: string) => `${tag}idxof:${kind}:${id}`,
     deleted: (kind: ResourceKind) => `${tag}deleted:${kind}`,

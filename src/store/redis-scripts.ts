@@ -1,9 +1,10 @@
 // The Redis store's Lua scripts: each runs atomically on the one server that holds its keys.
 
 /**
- * Writes (ARGV[1]) or removes (ARGV[1] = '') one record together with its index entries, atomically.
- * KEYS: the record, the list of index keys its stored version holds, the kind's set of tombstoned ids, then the
- * new version's index keys. ARGV: the record's JSON ('' to remove), its id, the new index keys, '1' if tombstoned.
+ * Writes (ARGV[1]) or removes (ARGV[1] = '') one record together with its declared members and index entries,
+ * atomically. KEYS: the record, the list of index keys its stored version holds, the kind's set of tombstoned ids,
+ * the record's members, then the new version's index keys. ARGV: the record's JSON ('' to remove), its id, the new
+ * index keys, '1' if tombstoned, the members' JSON ('' for none).
  * The previous entries are read from that list, so a put needs no prior read; each one is dropped only while it
  * still points at this id, because another resource may have claimed the value since, and the new entries are
  * set afterwards, so a value both versions hold survives. The previous entries are not in KEYS, which Redis
@@ -18,14 +19,15 @@ if held then
   end
 end
 if ARGV[1] == '' then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
   redis.call('SREM', KEYS[3], id)
   return 1
 end
 if ARGV[4] == '1' then redis.call('SADD', KEYS[3], id) else redis.call('SREM', KEYS[3], id) end
-for i = 4, #KEYS do redis.call('SET', KEYS[i], id) end
+for i = 5, #KEYS do redis.call('SET', KEYS[i], id) end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[3])
+if ARGV[5] == '' then redis.call('DEL', KEYS[4]) else redis.call('SET', KEYS[4], ARGV[5]) end
 return 1
 `;
 

@@ -2,25 +2,26 @@
 // Longer because it is the whole MappingStore port over Redis in one class; keys, client, migration and lock renewal have files of their own.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type ChainableCommander } from 'ioredis';
-import { withRenewedLock, type LockBackend } from './lock-renewal.ts';
+import { type ChainableCommander, Redis } from 'ioredis';
+import { type LockBackend, withRenewedLock } from './lock-renewal.ts';
 import {
-  indexEntries,
-  LockTimeoutError,
-  normalizeIndexValue,
-  StoreError,
   type ApiToken,
+  type IndexName,
+  indexEntries,
+  type LockOptions,
+  LockTimeoutError,
+  type MappingStore,
+  normalizeIndexValue,
+  type ReadOptions,
+  type ResourceKind,
+  type StoredResource,
+  StoreError,
   type StreamEntry,
   type StreamQuery,
   type StreamRetention,
   type WindowRequest,
-  type IndexName,
-  type LockOptions,
-  type MappingStore,
-  type ResourceKind,
-  type StoredResource,
 } from './mapping-store.ts';
-import { createRedisClient, watchConnection, type ConnectionLogger, type RedisClient } from './redis-client.ts';
+import { type ConnectionLogger, createRedisClient, type RedisClient, watchConnection } from './redis-client.ts';
 import { DEFAULT_NAMESPACE, keyLayout } from './redis-keys.ts';
 import { migrateLegacyLayout } from './redis-migration.ts';
 import { redisOps } from './redis-ops.ts';
@@ -83,23 +84,32 @@ export class RedisStore implements MappingStore {
     this.#ops = redisOps({ redis: this.#redis, keys: this.#keys, confirmed: (write) => this.#confirmed(write as (p: Pipeline) => ChainableCommander) });
   }
 
-  get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
-    return this.#run('get', async () => {
-      const json = await this.#redis.get(this.#keys.record(kind, id));
-      return json === null ? null : decode<StoredResource>(json);
-    });
+  get(kind: ResourceKind, id: string, options: ReadOptions = {}): Promise<StoredResource | null> {
+    return this.#run('get', async () => (await this.#read(kind, [id], options)).get(id) ?? null);
   }
 
-  getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>> {
-    return this.#run('getMany', async () => {
-      const found = new Map<string, StoredResource>();
-      if (ids.length === 0) return found;
-      const values = await this.#redis.mget(ids.map((id) => this.#keys.record(kind, id)));
-      values.forEach((json, i) => {
-        if (json !== null) found.set(ids[i], decode<StoredResource>(json));
-      });
-      return found;
+  getMany(kind: ResourceKind, ids: readonly string[], options: ReadOptions = {}): Promise<Map<string, StoredResource>> {
+    return this.#run('getMany', () => this.#read(kind, ids, options));
+  }
+
+  /** One MGET of the records, and of their members when asked for. */
+  async #read(kind: ResourceKind, ids: readonly string[], options: ReadOptions): Promise<Map<string, StoredResource>> {
+    const found = new Map<string, StoredResource>();
+    if (ids.length === 0) return found;
+    const keys = ids.map((id) => this.#keys.record(kind, id));
+    if (options.members) keys.push(...ids.map((id) => this.#keys.members(kind, id)));
+    const values = await this.#redis.mget(keys);
+    ids.forEach((id, i) => {
+      const json = values[i];
+      if (json === null) return;
+      const record = decode<StoredResource>(json);
+      const members = options.members ? values[ids.length + i] : null;
+      // A record written before members were kept apart holds them itself.
+      if (members !== null) record.members = decode<string[]>(members);
+      else if (!options.members) delete record.members;
+      found.set(id, record);
     });
+    return found;
   }
 
   put(resource: StoredResource): Promise<void> {
@@ -200,8 +210,9 @@ export class RedisStore implements MappingStore {
 
   async #write(kind: ResourceKind, id: string, next: StoredResource | null): Promise<void> {
     const indexKeys = next ? indexEntries(next).map(([index, value]) => this.#keys.index(kind, index, value)) : [];
-    const keys = [this.#keys.record(kind, id), this.#keys.heldIndexes(kind, id), this.#keys.deleted(kind), ...indexKeys];
-    const args = [next ? JSON.stringify(next) : '', id, JSON.stringify(indexKeys), next?.deleted ? '1' : '0'];
+    const keys = [this.#keys.record(kind, id), this.#keys.heldIndexes(kind, id), this.#keys.deleted(kind), this.#keys.members(kind, id), ...indexKeys];
+    const { members, ...record } = next ?? {};
+    const args = [next ? JSON.stringify(record) : '', id, JSON.stringify(indexKeys), next?.deleted ? '1' : '0', members ? JSON.stringify(members) : ''];
     await this.#confirmed((p) => p.writeRecord(keys.length, ...keys, ...args));
   }
 

@@ -1,10 +1,11 @@
 // A MappingStore view whose records, indexes, tombstones, locks, values and maps live apart under one scope of
 // another store: a dry-run token's bi-scim state never mixes with the real one, and can be dropped as a whole.
 import {
-  indexEntries,
-  normalizeIndexValue,
   type IndexName,
+  indexEntries,
   type MappingStore,
+  normalizeIndexValue,
+  type ReadOptions,
   type ResourceKind,
   type StoredResource,
   type StreamQuery,
@@ -41,12 +42,14 @@ export class ScopedStore implements MappingStore {
     await this.#base.putEntry(this.#registry, name, kind);
   }
 
-  async get(kind: ResourceKind, id: string): Promise<StoredResource | null> {
-    return ((await this.#base.getValue(this.#name('rec', kind, id))) as StoredResource | undefined) ?? null;
+  async get(kind: ResourceKind, id: string, options: ReadOptions = {}): Promise<StoredResource | null> {
+    const record = (await this.#base.getValue(this.#name('rec', kind, id))) as StoredResource | undefined;
+    if (record && !options.members) delete record.members;
+    return record ?? null;
   }
 
-  async getMany(kind: ResourceKind, ids: readonly string[]): Promise<Map<string, StoredResource>> {
-    const found = await Promise.all(ids.map((id) => this.get(kind, id)));
+  async getMany(kind: ResourceKind, ids: readonly string[], options: ReadOptions = {}): Promise<Map<string, StoredResource>> {
+    const found = await Promise.all(ids.map((id) => this.get(kind, id, options)));
     return new Map(found.flatMap((r, i) => (r ? [[ids[i], r] as const] : [])));
   }
 

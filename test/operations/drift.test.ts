@@ -173,7 +173,7 @@ describe('drift scan', () => {
   it("forgets a DELETEd person's declared memberships, so a revival starts in no group", async () => {
     const { bob, analysts } = await provisionTeam();
     expect((await t.request('DELETE', `/Users/${bob}`)).status).toBe(204);
-    expect((await t.store.get('Group', analysts))?.members).not.toContain(bob);
+    expect((await t.store.get('Group', analysts, { members: true }))?.members).not.toContain(bob);
     expect(
       (
         await t.request('POST', '/Users', {
@@ -273,7 +273,7 @@ describe('reconcile --rebuild', () => {
     expect(plan.people.find((r) => r.id === bob)).toMatchObject({ deleted: true });
     expect(plan.groups.find((r) => r.id === ADMINISTRATORS)).toMatchObject({ mappedTo: 'Administrators', attributes: { displayName: 'BI Admins' } });
     await applyRebuild(p, operatorContext('alice'), plan);
-    expect((await lost.get('Group', analysts))?.members).toEqual([ann]);
+    expect((await lost.get('Group', analysts, { members: true }))?.members).toEqual([ann]);
     expect(managedFindings(await scanDrift(p))).toEqual([]);
     await hand.grantAdmin(ann);
     expect(managedFindings(await scanDrift(p)).map((f) => f.kind)).toEqual(['admin-grant']);

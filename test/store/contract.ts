@@ -86,6 +86,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.findId('User', 'externalId', 'okta-1')).toBeNull();
       });
 
+      it("hands out a Group's declared members only when asked for, and puts replace or drop them", async () => {
+        const sales = resource('Group', '4', { displayName: 'sales' }, { members: ['1', '2'] });
+        await store.put(sales);
+        const { members: _, ...withoutMembers } = sales;
+        expect(await store.get('Group', '4')).toEqual(withoutMembers);
+        expect(await store.get('Group', '4', { members: true })).toEqual(sales);
+        expect((await store.getMany('Group', ['4'])).get('4')).toEqual(withoutMembers);
+        expect((await store.getMany('Group', ['4', 'nobody'], { members: true })).get('4')).toEqual(sales);
+        await store.put({ ...sales, members: [] });
+        expect((await store.get('Group', '4', { members: true }))!.members).toEqual([]);
+        await store.put(withoutMembers);
+        expect(await store.get('Group', '4', { members: true })).toEqual(withoutMembers);
+        await store.put(sales);
+        await store.remove('Group', '4');
+        await store.put(withoutMembers);
+        expect(await store.get('Group', '4', { members: true })).toEqual(withoutMembers);
+      });
+
       it('keeps a tombstoned user findable by userName so a later POST revives the same id', async () => {
         const tombstone = resource('User', '9', { userName: 'Gone@Example.com' }, { deleted: true });
         await store.put(tombstone);

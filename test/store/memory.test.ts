@@ -1,8 +1,9 @@
 // The in-memory store: the MappingStore contract, its stream cap, and its selection by the factory.
 import { describe, expect, it } from 'vitest';
 import { createStore, MEMORY_STORE_WARNING } from '../../src/store/index.ts';
+import { LocalLocks } from '../../src/store/local-locks.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
 import { MEMORY_STREAM_CAP } from '../../src/store/memory-ops.ts';
-import { LocalLocks, MemoryStore } from '../../src/store/memory.ts';
 import { describeStoreContract } from './contract.ts';
 
 describeStoreContract('memory', async () => {

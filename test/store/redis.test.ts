@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createStore } from '../../src/store/index.ts';
 import type { MappingStore, StoredResource } from '../../src/store/mapping-store.ts';
-import { startRedis, type RunningRedis } from '../support/redis-server.ts';
+import { type RunningRedis, startRedis } from '../support/redis-server.ts';
 import { describeRedisContract, expectPromptStoreErrors, recordingLogger, uniqueNamespace, waitForRecovery } from './redis-contract.ts';
 
 const user = (id: string, userName: string, externalId?: string): StoredResource => ({
@@ -95,6 +95,28 @@ describe('redis store on the wire', () => {
     expect(await raw.get(lockKey)).toBe('other replica');
     expect(await raw.pttl(lockKey)).toBeGreaterThan(4_000);
     expect(logger.lines).toContain('Redis lock "user:erin" may have been lost while its holder worked: it expired and another holder has it');
+  });
+
+  it("keeps a Group's declared members under a key of their own, and still reads a record that holds them itself", async () => {
+    const group = (id: string, members?: string[]) => ({
+      id,
+      kind: 'Group' as const,
+      attributes: { displayName: `g${id}` },
+      created: 'c',
+      lastModified: 'm',
+      ...(members ? { members } : {}),
+    });
+    await store.put(group('40', ['1', '2']));
+    expect(JSON.parse((await raw.get(`${prefix}Group:40`))!)).toEqual(group('40'));
+    expect(JSON.parse((await raw.get(`${prefix}members:Group:40`))!)).toEqual(['1', '2']);
+    // A record written by an earlier version, members inline.
+    await raw.set(`${prefix}Group:41`, JSON.stringify(group('41', ['3'])));
+    expect(await store.get('Group', '41', { members: true })).toEqual(group('41', ['3']));
+    expect(await store.get('Group', '41')).toEqual(group('41'));
+    await store.put(group('41', ['3', '4']));
+    expect(JSON.parse((await raw.get(`${prefix}Group:41`))!)).toEqual(group('41'));
+    await store.remove('Group', '40');
+    expect(await raw.exists(`${prefix}Group:40`, `${prefix}members:Group:40`)).toBe(0);
   });
 
   it('fetches many records in a single MGET, not one GET per id', async () => {

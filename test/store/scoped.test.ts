@@ -1,6 +1,7 @@
 // The scoped store view: the MappingStore contract over a memory store, isolation from the base, and dropping a scope.
 import { describe, expect, it } from 'vitest';
-import { LocalLocks, MemoryStore } from '../../src/store/memory.ts';
+import { LocalLocks } from '../../src/store/local-locks.ts';
+import { MemoryStore } from '../../src/store/memory.ts';
 import { ScopedStore } from '../../src/store/scoped.ts';
 import { describeStoreContract } from './contract.ts';
 
