@@ -10,8 +10,11 @@ export interface DirectoryUser {
   familyName: string | null;
   active: boolean;
   locale: string | null;
-  /** True when the BI tool treats this person as a full administrator. */
-  isAdmin: boolean;
+  /**
+   * True when the BI tool treats this person as a full administrator; null when the read cannot tell without another
+   * call (Superset: a FAB group the person is in may carry Admin). `Target.isAdministrator` always tells.
+   */
+  isAdmin: boolean | null;
   /** Non-null when an SSO integration owns the person's names (Metabase `sso_source`). */
   ssoSource: string | null;
   /** Ids of the groups (or roles) the person is a direct member of, hidden groups included. */

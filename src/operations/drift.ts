@@ -90,6 +90,11 @@ function declaresAdmin(scan: Scan, groupId: string, userId: string): boolean {
   return !!record?.mappedTo && !!scan.groups.get(groupId)?.isAdmin && record.members.includes(userId);
 }
 
+/** A person's read may not tell (`isAdmin` null: Superset's groups): the groups the scan has read do. */
+function isAdminIn(scan: Scan, user: DirectoryUser): boolean {
+  return user.isAdmin ?? user.groupIds.some((g) => scan.groups.get(g)?.isAdmin === true);
+}
+
 function hasDeclaredAdmin(scan: Scan, user: DirectoryUser): boolean {
   return user.groupIds.some((g) => declaresAdmin(scan, g, user.id));
 }
@@ -126,9 +131,9 @@ function checkPerson(scan: Scan, user: DirectoryUser, record: StoredResource | n
         finding(
           'unmanaged',
           subject,
-          `no IdP manages this account${user.isAdmin ? ' (an administrator)' : ''}`,
+          `no IdP manages this account${isAdminIn(scan, user) ? ' (an administrator)' : ''}`,
           [],
-          { declared: null, actual: { active: true, isAdmin: user.isAdmin } },
+          { declared: null, actual: { active: true, isAdmin: isAdminIn(scan, user) } },
           at,
         ),
       );
@@ -170,7 +175,7 @@ function checkPerson(scan: Scan, user: DirectoryUser, record: StoredResource | n
     );
   }
   // Administrator rights through a group no IdP manages (Metabase Administrators, Superset's Admin role given directly).
-  if (user.isAdmin && !hasDeclaredAdmin(scan, user)) {
+  if (isAdminIn(scan, user) && !hasDeclaredAdmin(scan, user)) {
     for (const g of user.groupIds.filter((id) => scan.groups.get(id)?.isAdmin && !scan.managed.has(id))) {
       const group = groupRef(scan.groups.get(g)!);
       findings.push(

@@ -44,8 +44,8 @@ async function removeFromGroup(p: Provisioning, ctx: RequestContext, f: DriftFin
     if (group.isAdmin) draft.admin = { revoked: [userId] };
     await admitDeprovisioning(p, ctx, 1, `reconcile: remove User ${userId} from Group ${groupId}`);
     const remove = () => p.target.removeMembers(groupId, [userId]);
-    const mayStripAdmins = group.isAdmin || !p.target.adminGroupsAreFixed;
-    await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id: groupId }, (id, via) => id === userId && via === groupId, remove) : remove());
+    // The group was just read live, so its isAdmin already shows a grant made by hand.
+    await (group.isAdmin ? guardLastAdmin(p, { type: 'Group', id: groupId }, (id, via) => id === userId && via === groupId, remove) : remove());
     await verifyRemoval(p.options.verifyRemovals !== false, draft, 'member removal', async () => !(await liveUser(p, userId))?.groupIds.includes(groupId));
   });
 }
@@ -76,8 +76,8 @@ async function setActive(p: Provisioning, ctx: RequestContext, f: DriftFinding, 
       return;
     }
     await admitDeprovisioning(p, ctx, 1, `reconcile: deactivate User ${userId}`);
-    const deactivate = () => p.target.setUserActive(userId, false);
-    await (user.isAdmin ? guardLastAdmin(p, { type: 'User', id: userId }, (id) => id === userId, deactivate) : deactivate());
+    const deactivate = () => p.target.setUserActive(userId, false, user);
+    await ((await p.target.isAdministrator(user)) ? guardLastAdmin(p, { type: 'User', id: userId }, (id) => id === userId, deactivate) : deactivate());
     await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deactivation', async () => (await liveUser(p, userId))?.active === false);
   });
 }

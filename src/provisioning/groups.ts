@@ -13,7 +13,7 @@ import { audited, isoNow, withResourceLock, type AuditDraft, type Provisioning, 
 import { admitDeprovisioning } from './guard.ts';
 import { findGroup, forgetGroupList, groupDisplayName, isVisible, location, rememberGroup } from './group-view.ts';
 import { applyMembership, memberIds, splitMemberOperations, toMemberDelta, type MemberDelta } from './membership.ts';
-import { guardLastAdmin } from './protection.ts';
+import { carriesAdmin, guardLastAdmin } from './protection.ts';
 
 interface LoadedGroup {
   group: DirectoryGroup;
@@ -239,8 +239,7 @@ export async function deleteGroup(p: Provisioning, ctx: RequestContext, id: stri
         await admitDeprovisioning(p, ctx, members.length, `delete Group ${id} with ${members.length} members`);
         const remove = () => p.target.deleteGroup(id);
         // A group carrying admin rights (Superset: a FAB group holding Admin) takes them from every member.
-        const mayStripAdmins = loaded.group.isAdmin || !p.target.adminGroupsAreFixed;
-        await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id }, (_, via) => via === id, remove) : remove());
+        await ((await carriesAdmin(p, loaded.group)) ? guardLastAdmin(p, { type: 'Group', id }, (_, via) => via === id, remove) : remove());
         await verifyRemoval(p.options.verifyRemovals !== false, draft, 'group deletion', async () => (await p.target.getGroup(id)) === null);
       }
       await p.store.remove('Group', id);

@@ -10,7 +10,7 @@ import { TargetError } from '../targets/target.ts';
 import { verifyRemoval } from '../operations/verify.ts';
 import { withResourceLock, type AuditDraft, type Provisioning, type RequestContext } from './context.ts';
 import { admitDeprovisioning } from './guard.ts';
-import { guardLastAdmin, protectionOf } from './protection.ts';
+import { carriesAdmin, guardLastAdmin, protectionOf } from './protection.ts';
 
 export interface MemberDelta {
   /** The complete new member list (PUT, `replace members`, `remove members`); null leaves the others alone. */
@@ -159,8 +159,7 @@ export async function applyMembership(
     if (remove.length > 0) await p.target.removeMembers(group.id, remove);
     if (add.length > 0) await p.target.addMembers(group.id, add);
   };
-  // The cached group may not know of Admin granted a moment ago where that can happen by hand.
-  const mayStripAdmins = remove.length > 0 && (group.isAdmin || !p.target.adminGroupsAreFixed);
+  const mayStripAdmins = remove.length > 0 && (await carriesAdmin(p, group));
   try {
     await (mayStripAdmins ? guardLastAdmin(p, { type: 'Group', id: group.id }, (userId, via) => via === group.id && leaving.has(userId), write) : write());
   } catch (err) {

@@ -1,6 +1,6 @@
 // Protected principals (design §2.5): bi-scim's own account, configured break-glass people and the last active human
 // administrator can never be deactivated, deleted or demoted via SCIM, and an administrator's login email is not changed.
-import type { DirectoryUser } from '../directory.ts';
+import type { DirectoryGroup, DirectoryUser } from '../directory.ts';
 import { ScimError } from '../scim/errors.ts';
 import { serviceAccountOf, withResourceLock, type Provisioning } from './context.ts';
 
@@ -43,8 +43,18 @@ export async function refuseIfProtected(p: Provisioning, user: DirectoryUser): P
  */
 export async function refuseEmailChange(p: Provisioning, user: DirectoryUser, email: string): Promise<void> {
   if (p.options.allowAdminEmailChange || email.toLowerCase() === user.email.toLowerCase()) return;
-  const why = user.isAdmin ? 'an administrator' : await protectionOf(p, user.id);
+  const why = (await p.target.isAdministrator(user)) ? 'an administrator' : await protectionOf(p, user.id);
   if (why) refuse({ type: 'User', id: user.id }, `is ${why}, whose login email SCIM does not change (allowAdminEmailChange)`);
+}
+
+/**
+ * Whether members leaving the group may lose administrator rights by it. Where Admin can be granted to any group by
+ * hand (Superset), the cached group may predate such a grant, so a group that looks plain is read live (one call).
+ */
+export async function carriesAdmin(p: Provisioning, group: DirectoryGroup): Promise<boolean> {
+  if (group.isAdmin) return true;
+  if (p.target.adminGroupsAreFixed) return false;
+  return (await p.target.getGroup(group.id))?.isAdmin === true;
 }
 
 /**

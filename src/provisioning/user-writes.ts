@@ -66,7 +66,7 @@ async function applyToTarget(p: Provisioning, loaded: Loaded, active: boolean, i
       user = after;
     }
     if (!active && user.active) {
-      await p.target.setUserActive(user.id, false);
+      await p.target.setUserActive(user.id, false, user);
       user = { ...user, active: false };
     }
   } catch (err) {
@@ -114,7 +114,9 @@ export async function writeUser(
   await refuseEmailChange(p, loaded.user, input.email);
   const change = () => applyToTarget(p, loaded, active, input, how.reviving ?? false);
   const user =
-    deactivating && loaded.user.isAdmin ? await guardLastAdmin(p, { type: 'User', id: loaded.user.id }, (id) => id === loaded.user.id, change) : await change();
+    deactivating && (await p.target.isAdministrator(loaded.user))
+      ? await guardLastAdmin(p, { type: 'User', id: loaded.user.id }, (id) => id === loaded.user.id, change)
+      : await change();
   if (deactivating)
     await verifyRemoval(p.options.verifyRemovals !== false, draft, 'deactivation', async () => (await p.target.getUser(user.id))?.active === false);
   const unchanged =

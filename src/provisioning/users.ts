@@ -211,7 +211,7 @@ export async function deleteUser(p: Provisioning, ctx: RequestContext, id: strin
           deleted: true,
         });
       };
-      if (user.active && user.isAdmin) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
+      if (user.active && (await p.target.isAdministrator(user))) await guardLastAdmin(p, { type: 'User', id }, (admin) => admin === id, remove);
       else await remove();
       await undeclareMember(p, id, user.groupIds);
       const gone = async () => {

@@ -59,7 +59,7 @@ function withMemberships(user: DirectoryUser, members: Map<string, MemberChanges
     if (change.removed.includes(user.id) && groups.delete(groupId) && change.admin) isAdmin = false;
     if (change.added.includes(user.id) && !groups.has(groupId)) {
       groups.add(groupId);
-      isAdmin ||= change.admin;
+      if (change.admin) isAdmin = true;
     }
   }
   return { ...user, groupIds: [...groups], isAdmin };
@@ -161,12 +161,17 @@ export class PlanningTarget implements Target {
     return count + shift;
   }
 
+  /** A grant the plan makes is already in `isAdmin` (withMemberships); otherwise the groups the plan leaves are read. */
+  isAdministrator(user: DirectoryUser): Promise<boolean> {
+    return this.#base.isAdministrator(user);
+  }
+
   async activeAdmins(): Promise<Map<string, string[]>> {
     const [o, admins] = await Promise.all([this.#plan.overlay(), this.#base.activeAdmins()]);
     const touched = new Set([...o.users.keys(), ...[...o.members.values()].flatMap((m) => [...m.added, ...m.removed])]);
     for (const id of touched) {
       const user = await this.getUser(id);
-      if (!user?.active || !user.isAdmin) {
+      if (!user?.active || !(await this.isAdministrator(user))) {
         admins.delete(id);
         continue;
       }

@@ -98,6 +98,8 @@ export interface Target {
    * roles) that make them one, so a caller can tell what a change would take away.
    */
   activeAdmins(): Promise<Map<string, string[]>>;
+  /** Whether the person is an administrator: `user.isAdmin` when the read told, otherwise read live (one call). */
+  isAdministrator(user: DirectoryUser): Promise<boolean>;
   /** Hard delete; adapters that cannot throw TargetError('invalid'). */
   deleteUser(id: string): Promise<void>;
 

@@ -58,6 +58,18 @@ export function describeTargetContract(name: string, setup: () => Promise<Contra
       expect((await target.findUserByUsername(loginOf(created).toUpperCase()))?.id).toBe(created.id);
     });
 
+    test('createUser answers the person a read then shows; isAdministrator tells whether an admin group holds them', async () => {
+      const created = await newUser();
+      const { created: _, lastModified: __, ...shown } = (await target.getUser(created.id))!;
+      expect(created).toMatchObject(shown);
+      expect(await target.isAdministrator(created)).toBe(false);
+      const admin = (await target.listGroups()).find((g) => g.isAdmin)!;
+      await target.addMembers(admin.id, [created.id]);
+      expect(await target.isAdministrator((await target.getUser(created.id))!)).toBe(true);
+      await target.removeMembers(admin.id, [created.id]);
+      expect(await target.isAdministrator((await target.getUser(created.id))!)).toBe(false);
+    });
+
     test('an email or login name that is only a prefix of a real one finds nobody', async () => {
       const created = await newUser();
       expect(await target.findUserByEmail(created.email.slice(0, -1))).toBeNull();

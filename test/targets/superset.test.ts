@@ -358,6 +358,10 @@ describe.skipIf(!url)('the last active human Admin of Superset, through SCIM (a 
     expect((await new SupersetSession(http, own).call('PUT', `/api/v1/security/groups/${platform}`, { json: { roles: [adminRolePk] } })).status).toBe(200);
     await http.close();
     expect((await removeMember(admins, human)).status).toBe(204);
+    // A person's read names their groups without the groups' roles: it cannot tell, and the live check can.
+    const viaGroup = (await target.getUser(human))!;
+    expect(viaGroup.isAdmin).toBeNull();
+    expect(await target.isAdministrator(viaGroup)).toBe(true);
     expect((await removeMember(platform, human)).status).toBe(403);
     expect((await scim('DELETE', `/Groups/${platform}`)).status).toBe(403);
 

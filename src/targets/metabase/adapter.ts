@@ -165,6 +165,11 @@ export class MetabaseTarget implements Target {
     return new Map(page.data.filter(isPerson).map((u) => [String(u.id), [ADMIN_GROUP_ID]]));
   }
 
+  /** Metabase's user answer always tells (`is_superuser`). */
+  async isAdministrator(user: DirectoryUser): Promise<boolean> {
+    return user.isAdmin === true;
+  }
+
   async deleteUser(): Promise<void> {
     throw new TargetError('invalid', 'Metabase cannot delete people, only deactivate them');
   }

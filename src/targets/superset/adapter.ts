@@ -111,16 +111,31 @@ export class SupersetTarget implements Target {
     return this.api.list(GROUPS, filters, supersetGroup, GROUP_COLUMNS);
   }
 
-  private async context(groups: SupersetGroup[] = []): Promise<MappingContext> {
+  /** `groups`: every FAB group, when the caller has read them; without them a person in a group has `isAdmin` null. */
+  private async context(groups: SupersetGroup[] | null = null): Promise<MappingContext> {
     const adminRoleId = await this.roleId(ADMIN_ROLE);
-    const adminGroupIds = new Set(groups.filter((g) => g.roles.some((r) => r.id === adminRoleId)).map((g) => g.id));
+    const adminGroupIds = groups && new Set(groups.filter((g) => g.roles.some((r) => r.id === adminRoleId)).map((g) => g.id));
     return { mode: this.mode, adminRoleId, adminGroupIds, hiddenRoles: this.hiddenRoles };
   }
 
-  /** A person is an administrator through the Admin role or a group carrying it, so groups are read when needed. */
+  /**
+   * A person is an administrator through the Admin role or a FAB group carrying it. FAB's user answer names the
+   * groups without their roles, so a read leaves `isAdmin` null for people in groups: the few writes that need it ask
+   * `isAdministrator`, and reads stay one call.
+   */
   private async toUsers(rows: SupersetUser[]): Promise<DirectoryUser[]> {
-    const ctx = await this.context(rows.some((u) => u.groups.length > 0) ? await this.groupRows() : []);
+    const ctx = await this.context();
     return rows.map((u) => toDirectoryUser(u, ctx));
+  }
+
+  /** The roles of the person's FAB groups, read live: a grant of Admin to a group made by hand a second ago counts. */
+  async isAdministrator(user: DirectoryUser): Promise<boolean> {
+    if (user.isAdmin !== null) return user.isAdmin;
+    // Groups mode lists FAB groups among groupIds by their bare pk; roles mode shows roles only, so the row tells.
+    const pks = this.mode === 'groups' ? user.groupIds.filter(isNumericId).map(Number) : (await this.requireUserRow(user.id)).groups.map((g) => g.id);
+    if (pks.length === 0) return false;
+    const adminRoleId = await this.roleId(ADMIN_ROLE);
+    return (await this.groupRows([{ col: 'id', opr: 'in', value: pks }])).some((g) => g.roles.some((r) => r.id === adminRoleId));
   }
 
   private async toUser(row: SupersetUser | null): Promise<DirectoryUser | null> {
@@ -138,7 +153,7 @@ export class SupersetTarget implements Target {
   async serviceAccount(): Promise<ServiceAccount> {
     const me = await this.api.must('GET', '/api/v1/me/', {}, meAnswer);
     const user = await this.getUser(String(me.result.id));
-    return { userId: String(me.result.id), email: me.result.email, isAdmin: user?.isAdmin ?? false };
+    return { userId: String(me.result.id), email: me.result.email, isAdmin: user ? await this.isAdministrator(user) : false };
   }
 
   private async userRow(id: string): Promise<SupersetUser | null> {
@@ -191,16 +206,24 @@ export class SupersetTarget implements Target {
     }
   }
 
+  /** FAB's POST answers only the id; the person it made holds what was sent and the baseline role alone. */
   async createUser(input: DirectoryUserInput): Promise<DirectoryUser> {
-    const body = toUserCreate(input, await this.baselineRoleId());
+    const baseline = await this.baselineRoleId();
+    const body = toUserCreate(input, baseline);
     await this.assertUserFree({ email: input.email, username: body.username as string }, null);
     const created = await this.api.must('POST', USERS, { json: body }, idRow);
-    const user = await this.getUser(String(created.id));
-    if (!user) throw new TargetError('bad_gateway', `Superset created user ${created.id} but does not return it`);
-    return user;
+    return { id: String(created.id), ...(await this.madeFrom(body, baseline)) };
   }
 
-  /** A PUT that breaks uniqueness is a bare 500 in FAB, so uniqueness is checked first. */
+  /** The person a create body makes: no group, the baseline role (none before its first real create). */
+  private async madeFrom(body: Record<string, unknown>, baseline: number | null): Promise<Omit<DirectoryUser, 'id'>> {
+    const roles = baseline === null ? [] : [formatGroupRef({ kind: 'role', pk: baseline }, this.mode)];
+    const isAdmin = baseline !== null && baseline === (await this.roleId(ADMIN_ROLE));
+    const none = { username: null, givenName: null, familyName: null, locale: null, ssoSource: null, created: null, lastModified: null };
+    return { ...none, email: body.email as string, ...fromUserBody(body), active: true, isAdmin, groupIds: roles };
+  }
+
+  /** A PUT that breaks uniqueness is a bare 500 in FAB, so uniqueness is checked first; FAB's answer echoes what was sent. */
   async updateUser(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Promise<DirectoryUser> {
     const body = toUserUpdate(current, changes);
     if (Object.keys(body).length === 0) return current;
@@ -208,7 +231,7 @@ export class SupersetTarget implements Target {
       body[col] !== undefined && body[col].toLowerCase() !== (current[col] ?? '').toLowerCase() ? { [col]: body[col] } : {};
     await this.assertUserFree({ ...moved('email'), ...moved('username') }, current.id);
     await this.api.must('PUT', USER, { params: { id: current.id }, json: body }, ignored);
-    return (await this.toUser(await this.requireUserRow(current.id)))!;
+    return this.previewUpdate(current, changes).result;
   }
 
   /** `active:false` keeps roles and groups, and FAB refuses an inactive person's logins and tokens at once. */
@@ -218,14 +241,10 @@ export class SupersetTarget implements Target {
 
   /** The password stays out of the preview; a missing baseline role (created on the first real create) leaves no role. */
   async previewCreate(input: DirectoryUserInput): Promise<Preview<Omit<DirectoryUser, 'id'>>> {
-    const baseline = await this.existingBaselineRole();
-    const { password: _, ...body } = toUserCreate(input, Number(parseGroupRef(baseline ?? '', this.mode)?.pk ?? 0));
-    const roles = baseline === null ? [] : [baseline];
-    const none = { locale: null, isAdmin: false, ssoSource: null, created: null, lastModified: null };
-    return {
-      body,
-      result: { ...none, email: input.email, username: null, givenName: null, familyName: null, ...fromUserBody(body), active: true, groupIds: roles },
-    };
+    const ref = await this.existingBaselineRole();
+    const baseline = ref === null ? null : Number(parseGroupRef(ref, this.mode)!.pk);
+    const { password: _, ...body } = toUserCreate(input, baseline ?? 0);
+    return { body, result: await this.madeFrom(body, baseline) };
   }
 
   previewUpdate(current: DirectoryUser, changes: Partial<DirectoryUserInput>): Preview<DirectoryUser> {
@@ -233,8 +252,8 @@ export class SupersetTarget implements Target {
     return { body, result: { ...current, ...fromUserBody(body) } };
   }
 
-  async setUserActive(id: string, active: boolean): Promise<void> {
-    const user = (await this.toUser(await this.requireUserRow(id)))!;
+  async setUserActive(id: string, active: boolean, current?: DirectoryUser): Promise<void> {
+    const user = current ?? (await this.toUser(await this.requireUserRow(id)))!;
     if (user.active === active) return;
     await this.api.must('PUT', USER, { params: { id }, json: { active } }, ignored);
   }
@@ -250,8 +269,8 @@ export class SupersetTarget implements Target {
   }
 
   async activeAdmins(): Promise<Map<string, string[]>> {
-    const ctx = await this.context(await this.groupRows());
-    return activeAdmins(this.api, { ...ctx, adminRoleRef: formatGroupRef({ kind: 'role', pk: ctx.adminRoleId }, this.mode) });
+    const { adminRoleId, adminGroupIds } = await this.context(await this.groupRows());
+    return activeAdmins(this.api, { adminRoleId, adminGroupIds: adminGroupIds!, adminRoleRef: formatGroupRef({ kind: 'role', pk: adminRoleId }, this.mode) });
   }
 
   /** Fails with `conflict` where the database keeps references to the person (PostgreSQL/MySQL foreign keys). */
@@ -324,7 +343,9 @@ export class SupersetTarget implements Target {
     const kind = this.mode === 'roles' ? 'role' : 'group';
     const [route, json] = kind === 'role' ? [ROLES, { name }] : [GROUPS, { name, label: name, description: 'Provisioned by bi-scim (SCIM)' }];
     const created = await this.api.must('POST', route, { json }, idRow);
-    return (await this.groupByRef({ kind, pk: created.id }))!;
+    // FAB's POST answers only the id; what it made carries no role yet, so no Admin.
+    const ctx = await this.context();
+    return kind === 'role' ? fromRole({ id: created.id, name }, ctx) : fromGroup({ id: created.id, name, roles: [] }, ctx);
   }
 
   /** Roles that Superset or an operator owns are not SCIM's to rename or delete. */
@@ -350,10 +371,11 @@ export class SupersetTarget implements Target {
     await this.api.send('DELETE', ref.kind === 'role' ? ROLE : GROUP, { params: { id: ref.pk } }, ignored, true);
   }
 
-  /** Every member, inactive ones included: deactivation keeps memberships. */
+  /** Every member, inactive ones included: deactivation keeps memberships. A FAB group's read finds a missing group. */
   async listMembers(groupId: string): Promise<string[]> {
+    const parsed = parseGroupRef(groupId, this.mode);
+    if (parsed?.kind === 'group') return this.members.groupMemberIds(parsed.pk);
     const { ref } = await this.requireGroup(groupId);
-    if (ref.kind === 'group') return this.members.groupMemberIds(ref.pk);
     const rows = await this.api.list(USERS, [{ col: 'roles', opr: 'rel_m_m', value: ref.pk }], idRow, ['id']);
     return rows.map((r) => String(r.id));
   }
@@ -366,9 +388,13 @@ export class SupersetTarget implements Target {
     return this.changeMembers(groupId, [...new Set(userIds)], 'remove');
   }
 
-  /** Every write is read-modify-write under a lock (members.ts); unknown ids change nothing. */
+  /**
+   * Every write is read-modify-write under a lock (members.ts); unknown ids change nothing. A FAB group's own read
+   * (its users) finds a missing group; a role is looked up first.
+   */
   private async changeMembers(groupId: string, ids: string[], change: 'add' | 'remove'): Promise<void> {
-    const { ref } = await this.requireGroup(groupId);
+    const parsed = parseGroupRef(groupId, this.mode);
+    const ref = parsed?.kind === 'group' ? parsed : (await this.requireGroup(groupId)).ref;
     if (ids.length === 0) return;
     const malformed = ids.filter((id) => !isNumericId(id));
     if (malformed.length > 0) throw new TargetError('not_found', `Superset users ${malformed.join(', ')} not found`, 404);

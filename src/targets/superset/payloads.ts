@@ -117,8 +117,11 @@ export function formatGroupRef(ref: GroupRef, mode: GroupMode): string {
 export interface MappingContext {
   mode: GroupMode;
   adminRoleId: number;
-  /** FAB groups that carry the Admin role: their members are administrators too (FAB's effective roles). */
-  adminGroupIds: ReadonlySet<number>;
+  /**
+   * FAB groups that carry the Admin role: their members are administrators too (FAB's effective roles). Null where
+   * the groups were not read: a person in any FAB group is then neither known to be an administrator nor known not to be.
+   */
+  adminGroupIds: ReadonlySet<number> | null;
   /** Role names hidden from SCIM (built-ins and the baseline role), lower-cased. */
   hiddenRoles: ReadonlySet<string>;
 }
@@ -127,6 +130,11 @@ export interface MappingContext {
 function toIsoUtc(naive: string | null): string | null {
   if (!naive) return null;
   return /[zZ]|[+-]\d\d:?\d\d$/.test(naive) ? naive : `${naive}Z`;
+}
+
+function viaGroups(u: SupersetUser, adminGroupIds: ReadonlySet<number> | null): boolean | null {
+  if (adminGroupIds) return u.groups.some((g) => adminGroupIds.has(g.id));
+  return u.groups.length > 0 ? null : false;
 }
 
 export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): DirectoryUser {
@@ -140,7 +148,7 @@ export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): Directory
     familyName: u.last_name === '' ? null : u.last_name,
     active: u.active !== false,
     locale: null,
-    isAdmin: u.roles.some((r) => r.id === ctx.adminRoleId) || u.groups.some((g) => ctx.adminGroupIds.has(g.id)),
+    isAdmin: u.roles.some((r) => r.id === ctx.adminRoleId) || viaGroups(u, ctx.adminGroupIds),
     ssoSource: null,
     groupIds,
     created: toIsoUtc(u.created_on),
@@ -149,7 +157,7 @@ export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): Directory
 }
 
 export function fromGroup(g: SupersetGroup, ctx: MappingContext): DirectoryGroup {
-  return { id: String(g.id), name: g.name, hidden: ctx.mode === 'roles', isAdmin: ctx.adminGroupIds.has(g.id) };
+  return { id: String(g.id), name: g.name, hidden: ctx.mode === 'roles', isAdmin: g.roles.some((r) => r.id === ctx.adminRoleId) };
 }
 
 export function fromRole(r: SupersetRef, ctx: MappingContext): DirectoryGroup {
