@@ -81,7 +81,8 @@ const STEPS: Step[] = [
   },
   {
     step: 'deactivate (PATCH active:false)',
-    minimum: { metabase: 2, superset: 2 },
+    // The read, the write, and the removal read back (verified removals, on by default).
+    minimum: { metabase: 3, superset: 3 },
     expect: 200,
     request: (s) => ['PATCH', `/Users/${s.userId}`, oktaActive(false)],
   },
@@ -111,7 +112,6 @@ const STEPS: Step[] = [
     warm: true,
     request: (s) => ['PATCH', `/Groups/${s.bigGroupId}`, oktaMembers(s.bigGroupId, s.bigGroupName, [s.userId])],
   },
-  // A person in groups: Superset's adapter reads the group list to see whether one of them holds Admin.
   {
     step: 'read a person in groups (GET /Users/{id})',
     minimum: { metabase: 1, superset: 1 },
@@ -121,7 +121,8 @@ const STEPS: Step[] = [
   },
   {
     step: 'remove 1 member from the big group (PATCH)',
-    minimum: { metabase: 2, superset: 3 },
+    // The group's members (Metabase: the membership id), the write, and the removal read back.
+    minimum: { metabase: 3, superset: 3 },
     expect: PATCHED,
     warm: true,
     request: (s) => ['PATCH', `/Groups/${s.bigGroupId}`, oktaMembers(s.bigGroupId, s.bigGroupName, [], [s.userId])],
@@ -180,6 +181,9 @@ function difference(after: Map<string, number>, before: Map<string, number>): { 
 
 async function measure(scene: Scene, counter: CallCounter, step: Step, target: TargetKind): Promise<StepResult> {
   const [method, path, body] = step.request(scene);
+  // Scraping bi-scim's metrics makes its health and guard gauges check the BI tool (cached 5 s), and those calls
+  // land in the next reading: the reading before a step comes from a second scrape, so they are not the step's.
+  await counter.tally();
   const before = await counter.tally();
   const started = performance.now();
   const answer = await scene.scim.expect(step.expect, method, path, body);
