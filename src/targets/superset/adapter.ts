@@ -19,6 +19,7 @@ import {
   PAGE_SIZE,
   ROUTES,
   fromGroup,
+  holdsAdmin,
   fromRole,
   listQuery,
   formatGroupRef,
@@ -111,11 +112,8 @@ export class SupersetTarget implements Target {
     return this.api.list(GROUPS, filters, supersetGroup, GROUP_COLUMNS);
   }
 
-  /** `groups`: every FAB group, when the caller has read them; without them a person in a group has `isAdmin` null. */
-  private async context(groups: SupersetGroup[] | null = null): Promise<MappingContext> {
-    const adminRoleId = await this.roleId(ADMIN_ROLE);
-    const adminGroupIds = groups && new Set(groups.filter((g) => g.roles.some((r) => r.id === adminRoleId)).map((g) => g.id));
-    return { mode: this.mode, adminRoleId, adminGroupIds, hiddenRoles: this.hiddenRoles };
+  private async context(): Promise<MappingContext> {
+    return { mode: this.mode, adminRoleId: await this.roleId(ADMIN_ROLE), hiddenRoles: this.hiddenRoles };
   }
 
   /**
@@ -135,7 +133,7 @@ export class SupersetTarget implements Target {
     const pks = this.mode === 'groups' ? user.groupIds.filter(isNumericId).map(Number) : (await this.requireUserRow(user.id)).groups.map((g) => g.id);
     if (pks.length === 0) return false;
     const adminRoleId = await this.roleId(ADMIN_ROLE);
-    return (await this.groupRows([{ col: 'id', opr: 'in', value: pks }])).some((g) => g.roles.some((r) => r.id === adminRoleId));
+    return (await this.groupRows([{ col: 'id', opr: 'in', value: pks }])).some((g) => holdsAdmin(g, adminRoleId));
   }
 
   private async toUser(row: SupersetUser | null): Promise<DirectoryUser | null> {
@@ -269,8 +267,9 @@ export class SupersetTarget implements Target {
   }
 
   async activeAdmins(): Promise<Map<string, string[]>> {
-    const { adminRoleId, adminGroupIds } = await this.context(await this.groupRows());
-    return activeAdmins(this.api, { adminRoleId, adminGroupIds: adminGroupIds!, adminRoleRef: formatGroupRef({ kind: 'role', pk: adminRoleId }, this.mode) });
+    const [groups, adminRoleId] = await Promise.all([this.groupRows(), this.roleId(ADMIN_ROLE)]);
+    const adminGroupIds = new Set(groups.filter((g) => holdsAdmin(g, adminRoleId)).map((g) => g.id));
+    return activeAdmins(this.api, { adminRoleId, adminGroupIds, adminRoleRef: formatGroupRef({ kind: 'role', pk: adminRoleId }, this.mode) });
   }
 
   /** Fails with `conflict` where the database keeps references to the person (PostgreSQL/MySQL foreign keys). */
@@ -283,7 +282,7 @@ export class SupersetTarget implements Target {
 
   async listGroups(): Promise<DirectoryGroup[]> {
     const [groups, roles] = await Promise.all([this.groupRows(), this.api.list(ROLES, [], supersetRef)]);
-    const ctx = await this.context(groups);
+    const ctx = await this.context();
     return [...(this.mode === 'groups' ? groups.map((g) => fromGroup(g, ctx)) : []), ...roles.map((r) => fromRole(r, ctx))];
   }
 
@@ -294,7 +293,7 @@ export class SupersetTarget implements Target {
       return role ? fromRole(role, await this.context()) : null;
     }
     const [group] = await this.groupRows(byId);
-    return group ? fromGroup(group, await this.context([group])) : null;
+    return group ? fromGroup(group, await this.context()) : null;
   }
 
   async getGroup(id: string): Promise<DirectoryGroup | null> {
@@ -313,7 +312,7 @@ export class SupersetTarget implements Target {
   private async managedByName(name: string): Promise<DirectoryGroup | null> {
     if (this.mode === 'roles') return this.roleByName(name);
     const group = await this.api.findByName(GROUPS, 'name', name, supersetGroup, GROUP_COLUMNS);
-    return group && fromGroup(group, await this.context([group]));
+    return group && fromGroup(group, await this.context());
   }
 
   private async roleByName(name: string): Promise<DirectoryGroup | null> {

@@ -117,11 +117,6 @@ export function formatGroupRef(ref: GroupRef, mode: GroupMode): string {
 export interface MappingContext {
   mode: GroupMode;
   adminRoleId: number;
-  /**
-   * FAB groups that carry the Admin role: their members are administrators too (FAB's effective roles). Null where
-   * the groups were not read: a person in any FAB group is then neither known to be an administrator nor known not to be.
-   */
-  adminGroupIds: ReadonlySet<number> | null;
   /** Role names hidden from SCIM (built-ins and the baseline role), lower-cased. */
   hiddenRoles: ReadonlySet<string>;
 }
@@ -132,9 +127,9 @@ function toIsoUtc(naive: string | null): string | null {
   return /[zZ]|[+-]\d\d:?\d\d$/.test(naive) ? naive : `${naive}Z`;
 }
 
-function viaGroups(u: SupersetUser, adminGroupIds: ReadonlySet<number> | null): boolean | null {
-  if (adminGroupIds) return u.groups.some((g) => adminGroupIds.has(g.id));
-  return u.groups.length > 0 ? null : false;
+/** A FAB group carrying Admin makes its members administrators too (FAB's effective roles). */
+export function holdsAdmin(g: SupersetGroup, adminRoleId: number): boolean {
+  return g.roles.some((r) => r.id === adminRoleId);
 }
 
 export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): DirectoryUser {
@@ -148,7 +143,8 @@ export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): Directory
     familyName: u.last_name === '' ? null : u.last_name,
     active: u.active !== false,
     locale: null,
-    isAdmin: u.roles.some((r) => r.id === ctx.adminRoleId) || viaGroups(u, ctx.adminGroupIds),
+    // The answer names the person's groups without their roles: in a group, only Target.isAdministrator can tell.
+    isAdmin: u.roles.some((r) => r.id === ctx.adminRoleId) || (u.groups.length > 0 ? null : false),
     ssoSource: null,
     groupIds,
     created: toIsoUtc(u.created_on),
@@ -157,7 +153,7 @@ export function toDirectoryUser(u: SupersetUser, ctx: MappingContext): Directory
 }
 
 export function fromGroup(g: SupersetGroup, ctx: MappingContext): DirectoryGroup {
-  return { id: String(g.id), name: g.name, hidden: ctx.mode === 'roles', isAdmin: g.roles.some((r) => r.id === ctx.adminRoleId) };
+  return { id: String(g.id), name: g.name, hidden: ctx.mode === 'roles', isAdmin: holdsAdmin(g, ctx.adminRoleId) };
 }
 
 export function fromRole(r: SupersetRef, ctx: MappingContext): DirectoryGroup {
